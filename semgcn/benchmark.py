@@ -1,0 +1,122 @@
+"""Speed benchmark (`python -m semgcn benchmark`; chapter 7's "how fast").
+
+Speeds are reported as ratios measured in one run, because the machines are
+shared and noisy: the achieved training FLOP rate of SemGCN divided by this
+machine's float32 matrix-multiply rate measured in the same process.  Nominal
+costs per pose (DESIGN.md): forward 15 MFLOP with non-local blocks and 9.6
+without; a training step about three times that (45 and 29 MFLOP).
+"""
+from __future__ import annotations
+
+import statistics
+import time
+
+import torch
+
+from .losses import pose_loss
+from .models import build_model
+from .train import hardware_description, pick_device
+
+__all__ = ["matmul_rate", "training_rate", "inference_latency", "inference_rate", "run_benchmark",
+           "NOMINAL_TRAIN_FLOP"]
+
+#: Nominal training FLOP per pose per step (forward + backward).
+NOMINAL_TRAIN_FLOP = {"semgcn": 45e6, "semgcn-no-nonlocal": 29e6}
+
+
+def _sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _timeit(fn, device, min_seconds: float, warmup: int = 3) -> float:
+    """Median seconds per call over repeated timing rounds of at least ``min_seconds / 5`` each."""
+    for _ in range(warmup):
+        fn()
+    _sync(device)
+    rounds, deadline = [], time.perf_counter() + min_seconds
+    while time.perf_counter() < deadline or len(rounds) < 3:
+        n, t0 = 0, time.perf_counter()
+        while True:
+            fn()
+            n += 1
+            _sync(device)
+            if time.perf_counter() - t0 > min_seconds / 5:
+                break
+        rounds.append((time.perf_counter() - t0) / n)
+    return statistics.median(rounds)
+
+
+def matmul_rate(device="cpu", size: int = 2048, seconds: float = 2.0) -> float:
+    """float32 square matrix-multiply rate of this machine, FLOP/s."""
+    device = torch.device(device)
+    a, b = torch.randn(size, size, device=device), torch.randn(size, size, device=device)
+    return 2 * size ** 3 / _timeit(lambda: a @ b, device, seconds)
+
+
+def training_rate(model_name: str = "semgcn", batch_size: int = 256, device="cpu", seconds: float = 3.0) -> float:
+    """Training poses per second (forward, joint loss, backward, gradient
+    clipping, Adam step) on random data resident on ``device``."""
+    device = torch.device(device)
+    torch.manual_seed(0)
+    model = build_model(model_name).to(device).train()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-4)
+    x = torch.randn(batch_size, 16, 2, device=device) * 0.3
+    y = torch.randn(batch_size, 16, 3, device=device) * 0.3
+
+    def step():
+        loss = pose_loss(model(x), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+
+    return batch_size / _timeit(step, device, seconds)
+
+
+@torch.no_grad()
+def inference_latency(model_name: str = "semgcn", device="cpu", seconds: float = 1.0) -> float:
+    """Seconds to lift one pose (batch of 1, eval mode)."""
+    device = torch.device(device)
+    model = build_model(model_name).to(device).eval()
+    x = torch.randn(1, 16, 2, device=device)
+    return _timeit(lambda: model(x), device, seconds)
+
+
+@torch.no_grad()
+def inference_rate(model_name: str = "semgcn", batch_size: int = 8192, device="cpu", seconds: float = 2.0) -> float:
+    """Poses per second for large-batch inference."""
+    device = torch.device(device)
+    model = build_model(model_name).to(device).eval()
+    x = torch.randn(batch_size, 16, 2, device=device)
+    return batch_size / _timeit(lambda: model(x), device, seconds)
+
+
+def run_benchmark(models=("semgcn", "semgcn-no-nonlocal"), batch_sizes=(64, 256), device="auto",
+                  seconds: float = 3.0, print_fn=print) -> dict:
+    """Measure everything and print a table; returns the numbers as a dict."""
+    device = pick_device(device)
+    rate = matmul_rate(device, seconds=seconds)
+    out = {"device": hardware_description(device), "matmul_gflops": rate / 1e9, "models": {}}
+    print_fn(f"{out['device']}: float32 matmul {rate / 1e9:.1f} GFLOP/s (2048x2048)")
+    for name in models:
+        res = {"train": {}}
+        for bs in batch_sizes:
+            poses = training_rate(name, bs, device, seconds)
+            entry = {"poses_per_second": poses}
+            if name in NOMINAL_TRAIN_FLOP:
+                entry["gflops"] = poses * NOMINAL_TRAIN_FLOP[name] / 1e9
+                entry["fraction_of_matmul"] = entry["gflops"] * 1e9 / rate
+            res["train"][bs] = entry
+            frac = f", {entry['gflops']:.1f} GFLOP/s = {entry['fraction_of_matmul']:.0%} of matmul" if "gflops" in entry else ""
+            print_fn(f"  {name:<20} train batch {bs:>4}: {poses:>9,.0f} poses/s{frac}")
+        res["latency_ms"] = inference_latency(name, device, seconds / 3) * 1e3
+        res["inference_poses_per_second"] = inference_rate(name, device=device, seconds=seconds / 2)
+        print_fn(f"  {name:<20} inference: {res['latency_ms']:.2f} ms for one pose, "
+                 f"{res['inference_poses_per_second']:,.0f} poses/s at batch 8192")
+        out["models"][name] = res
+    # Measure the reference again at the end: the ratio uses the mean of both readings.
+    rate2 = matmul_rate(device, seconds=seconds)
+    out["matmul_gflops_end"] = rate2 / 1e9
+    print_fn(f"float32 matmul again at the end: {rate2 / 1e9:.1f} GFLOP/s")
+    return out

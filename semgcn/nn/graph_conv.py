@@ -1,0 +1,269 @@
+"""Graph convolutions on a fixed skeleton graph (chapters 3 and 5).
+
+All layers take node features ``x`` of shape ``(B, K, C_in)`` (batch, nodes,
+channels) and return ``(B, K, C_out)``.  The graph is a ``(K, K)`` adjacency
+matrix with self-loops, stored as a buffer so that ``state_dict`` and
+``.to(device)`` carry it.  The paper writes features as columns (``W X A``);
+with rows as nodes the same operation reads ``A X W``.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+from ..graph import check_adjacency, normalize_adjacency
+
+__all__ = ["GraphConv", "SemGraphConv", "EdgeMaskGraphConv", "AttentionGraphConv", "GRAPH_CONVS"]
+
+
+def _check_input(x: torch.Tensor, num_nodes: int, in_features: int, layer: str) -> None:
+    if x.dim() != 3 or x.shape[1] != num_nodes or x.shape[2] != in_features:
+        raise ValueError(f"{layer} expects input of shape (B, {num_nodes}, {in_features}), got {tuple(x.shape)}")
+
+
+def _init_bias(bias: nn.Parameter | None, fan: int) -> None:
+    if bias is not None:
+        bound = 1.0 / math.sqrt(fan)
+        nn.init.uniform_(bias, -bound, bound)
+
+
+class GraphConv(nn.Module):
+    r"""Vanilla graph convolution (Kipf & Welling; the paper's Eq. 1, ResGCN).
+
+    .. math::  X^{(l+1)} = \tilde A\, X^{(l)} W + b,\qquad
+               \tilde A = D^{-1/2} A D^{-1/2}
+
+    One weight matrix ``W`` (``C_in x C_out``) is shared by every node and
+    every neighbour: the limitation that semantic graph convolutions remove.
+    The non-linearity of Eq. 1 is applied by the surrounding block.
+
+    Shapes: ``(B, K, C_in) -> (B, K, C_out)``.  Explained in chapter 3.
+    """
+
+    def __init__(self, in_features: int, out_features: int, adj: torch.Tensor, bias: bool = True,
+                 normalization: str = "symmetric"):
+        super().__init__()
+        adj = check_adjacency(adj)
+        self.in_features, self.out_features, self.num_nodes = in_features, out_features, adj.shape[0]
+        self.register_buffer("adj", normalize_adjacency(adj, normalization))
+        self.weight = nn.Parameter(torch.empty(in_features, out_features))
+        self.bias = nn.Parameter(torch.empty(out_features)) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        nn.init.xavier_uniform_(self.weight, gain=math.sqrt(2.0))
+        _init_bias(self.bias, self.out_features)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _check_input(x, self.num_nodes, self.in_features, type(self).__name__)
+        out = torch.matmul(self.adj, x @ self.weight)
+        return out + self.bias if self.bias is not None else out
+
+    def extra_repr(self) -> str:
+        return f"{self.in_features}, {self.out_features}, nodes={self.num_nodes}"
+
+
+class _TwoTransformGraphConv(nn.Module):
+    """Shared machinery of graph convolutions with a learnable ``(K, K)`` edge
+    weighting and separate transforms for the node itself (``W[0]``) and for
+    its neighbours (``W[1]``), the form of the official SemGCN code.
+
+    Subclasses implement :meth:`edge_weights`, returning ``(K, K)`` or, for
+    channel-wise weights, ``(C_out, K, K)``.
+    """
+
+    def __init__(self, in_features: int, out_features: int, adj: torch.Tensor, bias: bool = True):
+        super().__init__()
+        adj = check_adjacency(adj)
+        self.in_features, self.out_features, self.num_nodes = in_features, out_features, adj.shape[0]
+        self.register_buffer("mask", adj > 0)
+        rows, cols = self.mask.nonzero(as_tuple=True)
+        self.register_buffer("edge_rows", rows)
+        self.register_buffer("edge_cols", cols)
+        self.register_buffer("eye", torch.eye(self.num_nodes))
+        self.weight = nn.Parameter(torch.empty(2, in_features, out_features))
+        self.bias = nn.Parameter(torch.empty(out_features)) if bias else None
+
+    @property
+    def num_edges(self) -> int:
+        """Number of non-zeros of A (self-loops included)."""
+        return self.edge_rows.numel()
+
+    def reset_parameters(self) -> None:
+        nn.init.xavier_uniform_(self.weight, gain=math.sqrt(2.0))
+        _init_bias(self.bias, self.out_features)
+
+    def edge_weights(self) -> torch.Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _scatter(self, values: torch.Tensor, fill: float) -> torch.Tensor:
+        """Put per-edge ``values`` (``(..., E)``) into ``(..., K, K)`` matrices filled with ``fill``."""
+        k = self.num_nodes
+        dense = values.new_full(values.shape[:-1] + (k, k), fill)
+        dense[..., self.edge_rows, self.edge_cols] = values
+        return dense
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _check_input(x, self.num_nodes, self.in_features, type(self).__name__)
+        # One GEMM for both transforms: (B, K, C_in) @ (C_in, 2 C_out).
+        h = x @ torch.cat((self.weight[0], self.weight[1]), dim=1)
+        h_self, h_nb = h[..., :self.out_features], h[..., self.out_features:]
+        a = self.edge_weights()
+        if a.dim() == 2:
+            out = torch.matmul(a * (1 - self.eye), h_nb) + torch.diagonal(a)[:, None] * h_self
+        else:  # channel-wise: a is (C_out, K, K)
+            off = a * (1 - self.eye)
+            out = torch.einsum("dij,bjd->bid", off, h_nb) + torch.diagonal(a, dim1=1, dim2=2).t() * h_self
+        return out + self.bias if self.bias is not None else out
+
+    def extra_repr(self) -> str:
+        return f"{self.in_features}, {self.out_features}, nodes={self.num_nodes}, edges={self.num_edges}"
+
+
+class SemGraphConv(_TwoTransformGraphConv):
+    r"""Semantic graph convolution (the paper's Eq. 2; channel-wise Eq. 3).
+
+    .. math::
+        X^{(l+1)}_i = \sum_{j \in \mathcal N(i)} \rho_i(M \odot A)_{ij}\,
+                      X^{(l)}_j\, W_{[i=j]} + b,
+        \qquad \rho_i(M \odot A)_{ij} = \frac{\exp m_{ij}}{\sum_{k\in\mathcal N(i)} \exp m_{ik}}
+
+    ``M`` holds one learnable weight per edge of ``A`` (self-loops included);
+    the softmax runs over each node's neighbours only, so non-neighbours get
+    exactly zero weight (their logits are ``-inf``, not a large negative
+    number).  As in the paper's appendix and the official code, the node
+    itself is transformed by ``W[0]`` and its neighbours by ``W[1]``.
+
+    With ``channelwise=True`` (Eq. 3) there is one set of edge weights per
+    output channel ``d``: ``M`` has shape ``(C_out, E)`` and channel ``d`` of
+    the output mixes neighbours with ``rho_i(M_d ⊙ A)``.
+
+    All edge weights start equal, so the softmax starts as the row-normalised
+    adjacency :math:`D^{-1}A`: with ``W[0] == W[1]`` the layer is then exactly
+    a row-normalised graph convolution.
+
+    Shapes: ``(B, K, C_in) -> (B, K, C_out)``.  Explained in chapter 5.
+    """
+
+    def __init__(self, in_features: int, out_features: int, adj: torch.Tensor, bias: bool = True,
+                 channelwise: bool = False):
+        super().__init__(in_features, out_features, adj, bias)
+        self.channelwise = channelwise
+        shape = (out_features, self.num_edges) if channelwise else (self.num_edges,)
+        self.edge_logits = nn.Parameter(torch.empty(shape))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        super().reset_parameters()
+        nn.init.constant_(self.edge_logits, 1.0)
+
+    def edge_weights(self) -> torch.Tensor:
+        """The softmax-normalised edge weights ``rho_i(M ⊙ A)``: ``(K, K)``,
+        or ``(C_out, K, K)`` when channel-wise.  Rows sum to one."""
+        return torch.softmax(self._scatter(self.edge_logits, float("-inf")), dim=-1)
+
+    def extra_repr(self) -> str:
+        return super().extra_repr() + (", channelwise=True" if self.channelwise else "")
+
+
+class EdgeMaskGraphConv(_TwoTransformGraphConv):
+    r"""ST-GCN-style edge-importance mask (Yan et al. 2018; Table 3 baseline).
+
+    .. math:: X^{(l+1)} = (M \odot \bar A)\, X^{(l)} W_{[i=j]} + b,\qquad \bar A = D^{-1} A
+
+    One learnable mask ``M`` over the edges of ``A`` (initialised to 1, shared
+    by all channels) multiplies the row-normalised adjacency; unlike
+    :class:`SemGraphConv` there is no softmax, so rows need not sum to one.
+    Self and neighbour transforms are kept separate so that the comparison
+    with SemGraphConv changes only the normalisation (same parameter count).
+
+    Shapes: ``(B, K, C_in) -> (B, K, C_out)``.  Explained in chapter 5.
+    """
+
+    def __init__(self, in_features: int, out_features: int, adj: torch.Tensor, bias: bool = True):
+        super().__init__(in_features, out_features, adj, bias)
+        self.register_buffer("adj_norm", normalize_adjacency(adj, "row"))
+        self.edge_mask = nn.Parameter(torch.empty(self.num_edges))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        super().reset_parameters()
+        nn.init.constant_(self.edge_mask, 1.0)
+
+    def edge_weights(self) -> torch.Tensor:
+        return self._scatter(self.edge_mask, 0.0) * self.adj_norm
+
+
+class AttentionGraphConv(nn.Module):
+    r"""GAT / aGCN-style attention graph convolution (Velickovic et al. 2018;
+    Yang et al. 2018; Table 3 baseline).
+
+    .. math::
+        h_i = x_i W,\quad e_{ij} = \mathrm{LeakyReLU}(a_s^\top h_i + a_n^\top h_j),\quad
+        \alpha_{ij} = \mathrm{softmax}_{j \in \mathcal N(i)}(e_{ij}),\quad
+        x'_i = \sum_{j\in\mathcal N(i)} \alpha_{ij} h_j + b
+
+    The edge weights depend on the input (one set per pose), in contrast to
+    SemGraphConv's input-independent priors.  With ``heads > 1`` the output
+    channels are split into heads that attend independently.
+
+    Shapes: ``(B, K, C_in) -> (B, K, C_out)``.  Explained in chapter 5.
+    """
+
+    def __init__(self, in_features: int, out_features: int, adj: torch.Tensor, bias: bool = True,
+                 heads: int = 1, negative_slope: float = 0.2):
+        super().__init__()
+        adj = check_adjacency(adj)
+        if out_features % heads:
+            raise ValueError(f"out_features={out_features} is not divisible by heads={heads}")
+        self.in_features, self.out_features, self.num_nodes = in_features, out_features, adj.shape[0]
+        self.heads, self.negative_slope = heads, negative_slope
+        self.register_buffer("mask", adj > 0)
+        self.weight = nn.Parameter(torch.empty(in_features, out_features))
+        self.att_self = nn.Parameter(torch.empty(heads, out_features // heads))
+        self.att_nb = nn.Parameter(torch.empty(heads, out_features // heads))
+        self.bias = nn.Parameter(torch.empty(out_features)) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        nn.init.xavier_uniform_(self.weight, gain=math.sqrt(2.0))
+        nn.init.xavier_uniform_(self.att_self)
+        nn.init.xavier_uniform_(self.att_nb)
+        _init_bias(self.bias, self.out_features)
+
+    def attention(self, x: torch.Tensor) -> torch.Tensor:
+        """Edge weights for each input pose: ``(B, heads, K, K)``, rows sum to one."""
+        return self._attention(self._transform(x))
+
+    def _transform(self, x: torch.Tensor) -> torch.Tensor:
+        b, k, _ = x.shape
+        return (x @ self.weight).view(b, k, self.heads, -1)
+
+    def _attention(self, h: torch.Tensor) -> torch.Tensor:
+        s = (h * self.att_self).sum(-1).transpose(1, 2)  # (B, H, K)
+        n = (h * self.att_nb).sum(-1).transpose(1, 2)
+        e = F.leaky_relu(s[..., :, None] + n[..., None, :], self.negative_slope)
+        return torch.softmax(e.masked_fill(~self.mask, float("-inf")), dim=-1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _check_input(x, self.num_nodes, self.in_features, type(self).__name__)
+        h = self._transform(x)
+        alpha = self._attention(h)
+        out = torch.matmul(alpha, h.transpose(1, 2)).transpose(1, 2).reshape(x.shape[0], self.num_nodes, -1)
+        return out + self.bias if self.bias is not None else out
+
+    def extra_repr(self) -> str:
+        return f"{self.in_features}, {self.out_features}, nodes={self.num_nodes}, heads={self.heads}"
+
+
+#: Graph-convolution types selectable by name in the model builder.
+GRAPH_CONVS = {
+    "vanilla": GraphConv,
+    "semantic": SemGraphConv,
+    "channelwise": lambda i, o, adj, bias=True: SemGraphConv(i, o, adj, bias, channelwise=True),
+    "mask": EdgeMaskGraphConv,
+    "attention": AttentionGraphConv,
+}

@@ -1,0 +1,116 @@
+"""Non-local layers over the nodes of a graph (the paper's Eq. 4, chapter 6)."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+__all__ = ["GraphNonLocal", "PAIRWISE_FUNCTIONS"]
+
+PAIRWISE_FUNCTIONS = ("concatenation", "embedded_gaussian", "dot_product")
+
+
+class GraphNonLocal(nn.Module):
+    r"""Non-local block over graph nodes (Wang et al. 2018; the paper's Eq. 4).
+
+    .. math::
+        x'_i = x_i + W_x \frac{1}{\mathcal C(x)} \sum_{j} f(x_i, x_j)\, g(x_j)
+
+    Every node attends to every other node, whatever the graph says: the
+    "global" half of SemGCN's local/global message passing.  ``theta``,
+    ``phi`` and ``g`` are per-node linear maps to ``inter_channels``; ``W_x``
+    maps back and is followed by batch norm whose scale and shift start at
+    zero, so the block starts as the identity (``x' = x``).
+
+    Pairwise functions ``f``:
+
+    * ``"concatenation"`` (the official SemGCN choice):
+      :math:`f = \mathrm{ReLU}(w^\top[\theta(x_i); \phi(x_j)])`, normalised by
+      the number of positions ``N``.  Because ``w`` is linear, this equals
+      ``ReLU(w_θ·θ_i + w_φ·φ_j)``, computed here as an outer sum instead of
+      materialising the ``(B, 2C, K, N)`` concatenation.
+    * ``"embedded_gaussian"``: :math:`f = \mathrm{softmax}_j(\theta_i^\top \phi_j)`.
+    * ``"dot_product"``: :math:`f = \theta_i^\top \phi_j / N`.
+
+    ``groups`` (e.g. :data:`semgcn.graph.H36M_NONLOCAL_GROUPS`): ``phi`` and
+    ``g`` are max-pooled over the joints of each group (all groups the same
+    size), as the official code pools pairs of joints: 16 queries attend to 8
+    keys.  (The official code re-orders the nodes so that each pair is
+    adjacent and pools with a stride; gathering the pair members directly
+    gives the same result without moving ``x``.)
+
+    Shapes: ``(B, K, C) -> (B, K, C)``.  Explained in chapter 6.
+    """
+
+    def __init__(self, channels: int, inter_channels: int | None = None, pairwise: str = "concatenation",
+                 groups: Sequence[Sequence[int]] | None = None, num_nodes: int | None = None):
+        super().__init__()
+        if pairwise not in PAIRWISE_FUNCTIONS:
+            raise ValueError(f"unknown pairwise function {pairwise!r}; choose one of {PAIRWISE_FUNCTIONS}")
+        self.channels = channels
+        self.inter_channels = inter_channels or max(channels // 2, 1)
+        self.pairwise = pairwise
+        if groups:
+            sizes = {len(g) for g in groups}
+            if len(sizes) != 1:
+                raise ValueError(f"non-local groups must all have the same size, got sizes {sorted(sizes)}")
+            order = [j for g in groups for j in g]
+            if sorted(order) != list(range(len(order))):
+                raise ValueError(f"non-local groups must partition the nodes 0..{len(order) - 1}, got {groups}")
+            if num_nodes is not None and len(order) != num_nodes:
+                raise ValueError(f"non-local groups cover {len(order)} nodes but the graph has {num_nodes}")
+            self.pool = sizes.pop()
+            # (pool, G): member p of every group; pooling = max over gathers, no node reordering of x.
+            self.register_buffer("group_index", torch.tensor([list(g) for g in groups]).t().contiguous())
+        else:
+            self.pool = 1
+            self.group_index = None
+        self.num_nodes = sum(len(g) for g in groups) if groups else num_nodes
+        c, ci = channels, self.inter_channels
+        self.theta, self.phi, self.g = nn.Linear(c, ci), nn.Linear(c, ci), nn.Linear(c, ci)
+        self.out = nn.Linear(ci, c)
+        self.out_bn = nn.BatchNorm1d(c)
+        self.concat_weight = nn.Parameter(torch.empty(2 * ci)) if pairwise == "concatenation" else None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        for lin in (self.theta, self.phi, self.g, self.out):
+            lin.reset_parameters()
+        self.out_bn.reset_parameters()
+        nn.init.zeros_(self.out_bn.weight)  # start as the identity
+        nn.init.zeros_(self.out_bn.bias)
+        if self.concat_weight is not None:
+            bound = 1.0 / (2 * self.inter_channels) ** 0.5
+            nn.init.uniform_(self.concat_weight, -bound, bound)
+
+    def _pooled(self, h: torch.Tensor) -> torch.Tensor:
+        """Max over the members of each group: ``(B, K, C) -> (B, G, C)``."""
+        if self.group_index is None:
+            return h
+        out = h[:, self.group_index[0]]
+        for members in self.group_index[1:]:
+            out = torch.maximum(out, h[:, members])
+        return out
+
+    def affinity(self, x: torch.Tensor) -> torch.Tensor:
+        """Normalised pairwise affinities ``f / C(x)``: ``(B, K, G)`` where the
+        columns are the pooled groups (``G = K`` without groups)."""
+        theta, phi = self.theta(x), self._pooled(self.phi(x))
+        if self.pairwise == "concatenation":
+            w_t, w_p = self.concat_weight[: self.inter_channels], self.concat_weight[self.inter_channels:]
+            f = F.relu((theta @ w_t)[:, :, None] + (phi @ w_p)[:, None, :])
+            return f / phi.shape[1]
+        f = theta @ phi.transpose(1, 2)
+        return torch.softmax(f, dim=-1) if self.pairwise == "embedded_gaussian" else f / phi.shape[1]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() != 3 or x.shape[2] != self.channels or (self.num_nodes and x.shape[1] != self.num_nodes):
+            raise ValueError(f"GraphNonLocal expects (B, {self.num_nodes or 'K'}, {self.channels}), got {tuple(x.shape)}")
+        y = self.affinity(x) @ self._pooled(self.g(x))  # (B, K, C_inter)
+        b, k, _ = y.shape
+        return x + self.out_bn(self.out(y).reshape(b * k, -1)).view(b, k, -1)
+
+    def extra_repr(self) -> str:
+        return f"{self.channels}, inter={self.inter_channels}, pairwise={self.pairwise}, pool={self.pool}"

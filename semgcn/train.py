@@ -1,0 +1,429 @@
+"""One training engine for every model (chapters 3, 7 and 8).
+
+``train(config, data, out_dir)`` trains a named model on a
+:class:`~semgcn.data.PoseData` whose tensors already live on the training
+device, and writes into ``out_dir``:
+
+* ``checkpoint.pt``: everything needed to resume (model, optimiser, schedule,
+  history), written atomically at the end of every epoch;
+* ``best.pt``: the weights with the lowest validation MPJPE;
+* ``record.json``: configuration, per-epoch curves, final Protocol #1/#2 per
+  action, parameter count, hardware, versions, data source and the command
+  that reproduces the run (also atomic).
+
+Model selection uses the validation split only; the test split is evaluated
+once, at the end, with the selected weights.  Training is deterministic on the
+CPU: every epoch re-seeds its shuffling and dropout from ``(seed, epoch)``, so
+a run killed at any point and resumed from its last checkpoint ends with
+exactly the weights of an uninterrupted run.  Runs under ``torchrun`` use
+DistributedDataParallel (gloo on CPU, NCCL on CUDA).
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .losses import pose_loss
+from .metrics import action_average, mpjpe, p_mpjpe, per_action_errors
+from .models import build_model, count_parameters
+
+__all__ = ["TrainConfig", "train", "evaluate", "predict", "epoch_batches", "pick_device", "atomic_save",
+           "atomic_write_json", "load_checkpoint", "load_model", "export_weights", "TrainingDiverged",
+           "hardware_description"]
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+@dataclass
+class TrainConfig:
+    """Hyper-parameters of one run.  Defaults follow the paper / official code:
+    Adam, learning rate 1e-3, batch 64, gradient clipping at norm 1, the
+    official exponential decay (x0.96 every 100k steps)."""
+
+    model: str = "semgcn"
+    model_kwargs: dict = field(default_factory=dict)
+    epochs: int = 30
+    batch_size: int = 64
+    lr: float = 1e-3
+    lr_schedule: str = "step"          # "step" (official), "plateau" (paper), "none"
+    lr_decay_steps: int = 100_000
+    lr_gamma: float = 0.96
+    plateau_factor: float = 0.5
+    plateau_patience: int = 2
+    max_grad_norm: float | None = 1.0
+    bone_weight: float = 0.0           # Eq. 7 bone term (Configuration #1 uses joints only)
+    seed: int = 0
+    device: str = "auto"
+    amp: bool = False                  # bfloat16 autocast, CUDA only
+    compile: bool = False              # torch.compile the model
+    eval_batch_size: int = 8192
+    max_steps_per_epoch: int | None = None  # for quick smoke runs
+
+    def __post_init__(self):
+        if self.lr_schedule not in ("step", "plateau", "none"):
+            raise ValueError(f"lr_schedule must be 'step', 'plateau' or 'none', got {self.lr_schedule!r}")
+        for name in ("epochs", "batch_size", "eval_batch_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be > 0, got {self.lr}")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def cli_args(self) -> list:
+        """Command-line flags of ``python -m semgcn train`` that reproduce this config."""
+        default = TrainConfig()
+        args = []
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if value == getattr(default, f.name) or f.name in ("device", "model_kwargs"):
+                continue
+            flag = "--" + f.name.replace("_", "-")
+            if isinstance(value, bool):
+                args.append(flag if value else "--no-" + f.name.replace("_", "-"))
+            else:
+                args += [flag, str(value)]
+        for key, value in self.model_kwargs.items():
+            args += ["--model-arg", f"{key}={json.dumps(value)}"]
+        return args
+
+
+# ----------------------------------------------------------------------------- utilities
+
+def pick_device(device: str = "auto") -> torch.device:
+    """``"auto"``: CUDA when present, else CPU."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(f"device {device!r} requested but CUDA is not available")
+    return dev
+
+
+def hardware_description(device: torch.device | str = "cpu") -> str:
+    device = torch.device(device)
+    if device.type == "cuda":
+        return f"GPU {torch.cuda.get_device_name(device)}"
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    return f"CPU {cpu}, {torch.get_num_threads()} threads"
+
+
+def _git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=Path(__file__).parent,
+                             capture_output=True, text=True, timeout=5)
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def atomic_save(obj, path: str | os.PathLike) -> None:
+    """``torch.save`` to a temporary file in the same folder, then rename: a
+    reader never sees a half-written file, even if the process is killed."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_json(obj, path: str | os.PathLike) -> None:
+    """Write JSON atomically (temporary file, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(obj, f, indent=1, allow_nan=True)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
+    """Load a checkpoint safely (``weights_only=True``: no arbitrary code)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint not found: {path}")
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # corrupted or foreign file
+        raise ValueError(f"cannot read checkpoint {path}: {exc}") from exc
+
+
+def export_weights(model: nn.Module, path, half: bool = True, meta: dict | None = None) -> None:
+    """Save a small shippable checkpoint: weights (float16 by default) plus the
+    model name/config needed by :func:`load_model`."""
+    state = {k: (v.half() if half and v.is_floating_point() else v).cpu() for k, v in model.state_dict().items()}
+    atomic_save({"state_dict": state, "meta": dict(meta or {})}, path)
+
+
+def load_model(path, device="cpu") -> nn.Module:
+    """Rebuild a model from a checkpoint written by :func:`train` or
+    :func:`export_weights` and load its weights (float16 weights are cast back)."""
+    ckpt = load_checkpoint(path)
+    meta = ckpt.get("meta") or {}
+    if "model" not in meta:
+        raise ValueError(f"checkpoint {path} has no model name in its 'meta' entry")
+    model = build_model(meta["model"], **meta.get("model_kwargs", {}))
+    state = ckpt.get("state_dict") or ckpt.get("model")
+    ref = model.state_dict()
+    missing = set(ref) - set(state)
+    if missing:
+        raise ValueError(f"checkpoint {path} lacks weights {sorted(missing)[:5]} for model {meta['model']!r}")
+    model.load_state_dict({k: v.to(ref[k].dtype) for k, v in state.items()})
+    return model.to(device).eval()
+
+
+def epoch_batches(n: int, batch_size: int, seed: int, epoch: int, device="cpu", rank: int = 0,
+                  world_size: int = 1, drop_last: bool = False):
+    """Index tensors of one shuffled epoch, reproducible from ``(seed, epoch)``.
+
+    The permutation is drawn on the CPU (identical on every device) and moved
+    to ``device`` once; each batch is then a slice of it, so a batch costs one
+    gather per tensor and no per-sample Python.  Under data parallelism every
+    rank takes its own equal share.
+    """
+    g = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+    perm = torch.randperm(n, generator=g)
+    if world_size > 1:
+        perm = perm[: n - n % world_size][rank::world_size]
+    perm = perm.to(device)
+    stop = len(perm) - (len(perm) % batch_size if drop_last else 0)
+    return [perm[i:i + batch_size] for i in range(0, stop, batch_size)]
+
+
+@torch.no_grad()
+def predict(model: nn.Module, inputs: torch.Tensor, batch_size: int = 8192) -> torch.Tensor:
+    """Run ``model`` in eval mode over ``inputs`` in batches: ``(N, K, 2) -> (N, K, 3)``."""
+    was_training = model.training
+    model.eval()
+    try:
+        return torch.cat([model(inputs[i:i + batch_size]).float() for i in range(0, len(inputs), batch_size)])
+    finally:
+        model.train(was_training)
+
+
+def evaluate(model: nn.Module, split, batch_size: int = 8192) -> dict:
+    """Protocol #1 (MPJPE) and #2 (P-MPJPE) per action and action-averaged (mm)."""
+    if len(split) == 0:
+        raise ValueError("evaluate: the split is empty")
+    pred = predict(model, split.inputs, batch_size)
+    # Root-relative comparison: the targets' root is zero; centre the prediction's root too.
+    pred = pred - pred[:, :1]
+    e1 = mpjpe(pred, split.targets, reduce=False)
+    e2 = p_mpjpe(pred, split.targets, reduce=False)
+    t1 = per_action_errors(e1, split.action, split.action_names)
+    t2 = per_action_errors(e2, split.action, split.action_names)
+    return {"mpjpe": action_average(t1), "p_mpjpe": action_average(t2),
+            "mpjpe_per_action": t1, "p_mpjpe_per_action": t2,
+            "mpjpe_all_poses": float(e1.mean()), "num_poses": len(split)}
+
+
+# ----------------------------------------------------------------------------- the engine
+
+def _dist_info():
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank(), torch.distributed.get_world_size()
+    return 0, 1
+
+
+def _set_lr(optimizer, lr: float) -> None:
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+
+
+def train(config: TrainConfig, data, out_dir: str | os.PathLike, resume: bool = False, progress: bool = True,
+          command: str | None = None, stop_after_epoch: int | None = None) -> dict:
+    """Train ``config.model`` on ``data`` (a :class:`~semgcn.data.PoseData`)
+    and return the run record (also written to ``out_dir/record.json``).
+
+    ``resume=True`` continues from ``out_dir/checkpoint.pt`` when it exists.
+    ``stop_after_epoch`` ends the process-level loop early (used to simulate an
+    interruption in tests); the record is then marked ``"complete": false``.
+    """
+    from tqdm.auto import tqdm
+
+    out_dir = Path(out_dir)
+    rank, world = _dist_info()
+    device = pick_device(config.device) if world == 1 or config.device != "auto" else (
+        torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}") if torch.cuda.is_available() else torch.device("cpu"))
+    if data.train.device != device:
+        data = data.to(device)
+    if data.train.num_joints and len(data.val) == 0:
+        raise ValueError("the validation split is empty: model selection needs one")
+
+    torch.manual_seed(config.seed)
+    model = build_model(config.model, **config.model_kwargs).to(device)
+    num_params = count_parameters(model)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    meta = {"model": config.model, "model_kwargs": config.model_kwargs}
+
+    history = {k: [] for k in ("epoch", "train_loss", "val_mpjpe", "val_p_mpjpe", "lr", "epoch_seconds",
+                               "poses_per_second", "steps")}
+    state = {"epoch": 0, "step": 0, "lr": config.lr, "best_val": math.inf, "best_epoch": 0,
+             "plateau_bad": 0, "plateau_best": math.inf, "elapsed": 0.0}
+    ckpt_path = out_dir / "checkpoint.pt"
+    if resume and ckpt_path.exists():
+        ckpt = load_checkpoint(ckpt_path, map_location=device)
+        if ckpt["config"] != config.to_dict():
+            diff = {k: (ckpt["config"].get(k), v) for k, v in config.to_dict().items() if ckpt["config"].get(k) != v}
+            raise ValueError(f"cannot resume {ckpt_path}: its configuration differs (saved, requested): {diff}")
+        model.load_state_dict(ckpt["model"])
+        optimizer.load_state_dict(ckpt["optimizer"])
+        history, state = ckpt["history"], ckpt["state"]
+        if rank == 0 and progress:
+            print(f"resuming {out_dir} after epoch {state['epoch']} (step {state['step']})", file=sys.stderr)
+
+    train_model = model
+    if world > 1:
+        train_model = nn.parallel.DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None)
+    if config.compile:
+        train_model = torch.compile(train_model)
+    use_amp = config.amp and device.type == "cuda"
+
+    inputs, targets = data.train.inputs, data.train.targets
+    n = len(data.train)
+    steps_per_epoch = math.ceil(n // world / config.batch_size)
+    if config.max_steps_per_epoch:
+        steps_per_epoch = min(steps_per_epoch, config.max_steps_per_epoch)
+    show = progress and rank == 0
+    epochs_bar = tqdm(total=config.epochs, initial=state["epoch"], desc=f"{config.model}", unit="epoch",
+                      disable=not show, dynamic_ncols=True)
+    complete = True
+    for epoch in range(state["epoch"] + 1, config.epochs + 1):
+        if stop_after_epoch is not None and epoch > stop_after_epoch:
+            complete = False
+            break
+        torch.manual_seed(config.seed * 1_000_003 + epoch)  # dropout stream of this epoch
+        batches = epoch_batches(n, config.batch_size, config.seed, epoch, device, rank, world)[:steps_per_epoch]
+        train_model.train()
+        loss_sum = torch.zeros((), device=device)
+        t0 = time.perf_counter()
+        bar = tqdm(batches, desc=f"epoch {epoch}/{config.epochs}", leave=False, disable=not show,
+                   unit="batch", dynamic_ncols=True, mininterval=1.0)
+        for i, idx in enumerate(bar):
+            if config.lr_schedule == "step" and state["step"] % config.lr_decay_steps == 0:
+                state["lr"] = config.lr * config.lr_gamma ** (state["step"] // config.lr_decay_steps)
+                _set_lr(optimizer, state["lr"])
+            x, y = inputs[idx], targets[idx]
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
+                pred = train_model(x)
+            loss = pose_loss(pred.float(), y, config.bone_weight)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if config.max_grad_norm:
+                nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+            optimizer.step()
+            loss_sum += loss.detach()
+            state["step"] += 1
+            if (i + 1) % 200 == 0 or i + 1 == len(batches):  # one host sync every 200 steps
+                mean_loss = float(loss_sum) / (i + 1)
+                if not math.isfinite(mean_loss):
+                    raise TrainingDiverged(
+                        f"loss became {mean_loss} at epoch {epoch}, step {state['step']} of {out_dir}; "
+                        f"the last good checkpoint ({ckpt_path}, epoch {state['epoch']}) is kept. "
+                        f"Try a lower --lr or --max-grad-norm.")
+                if show:
+                    rate = (i + 1) * config.batch_size * world / (time.perf_counter() - t0)
+                    bar.set_postfix(loss=f"{mean_loss:.2e}", poses_s=f"{rate:,.0f}")
+        bar.close()
+        seconds = time.perf_counter() - t0
+        train_loss = float(loss_sum) / max(len(batches), 1)
+
+        val = evaluate(model, data.val, config.eval_batch_size) if rank == 0 else {"mpjpe": math.nan, "p_mpjpe": math.nan}
+        if world > 1:  # every rank needs the validation error for the plateau schedule
+            v = torch.tensor([val["mpjpe"], val["p_mpjpe"]], device=device)
+            torch.distributed.broadcast(v, 0)
+            val = {"mpjpe": float(v[0]), "p_mpjpe": float(v[1])}
+        if config.lr_schedule == "plateau":
+            if val["mpjpe"] < state["plateau_best"] - 1e-4:
+                state["plateau_best"], state["plateau_bad"] = val["mpjpe"], 0
+            else:
+                state["plateau_bad"] += 1
+                if state["plateau_bad"] > config.plateau_patience:
+                    state["lr"] *= config.plateau_factor
+                    state["plateau_bad"] = 0
+                    _set_lr(optimizer, state["lr"])
+        for key, value in (("epoch", epoch), ("train_loss", train_loss), ("val_mpjpe", val["mpjpe"]),
+                           ("val_p_mpjpe", val["p_mpjpe"]), ("lr", optimizer.param_groups[0]["lr"]),
+                           ("epoch_seconds", seconds), ("poses_per_second", len(batches) * config.batch_size * world / seconds),
+                           ("steps", state["step"])):
+            history[key].append(value)
+        state["epoch"] = epoch
+        state["elapsed"] += seconds
+        if rank == 0:
+            if val["mpjpe"] < state["best_val"]:
+                state["best_val"], state["best_epoch"] = val["mpjpe"], epoch
+                atomic_save({"state_dict": model.state_dict(), "meta": meta}, out_dir / "best.pt")
+            atomic_save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "history": history,
+                         "state": state, "config": config.to_dict(), "meta": meta}, ckpt_path)
+        if show:
+            epochs_bar.update(1)
+            epochs_bar.set_postfix(loss=f"{train_loss:.2e}", val_mm=f"{val['mpjpe']:.1f}",
+                                   best=f"{state['best_val']:.1f}")
+        if world > 1:
+            torch.distributed.barrier()
+    epochs_bar.close()
+
+    record = {
+        "name": out_dir.name, "complete": complete, "config": config.to_dict(), "parameters": num_params,
+        "history": history, "best_epoch": state["best_epoch"], "best_val_mpjpe": state["best_val"],
+        "train_seconds": state["elapsed"], "steps": state["step"],
+        "data": {"source": getattr(data, "source", ""), "train": len(data.train), "val": len(data.val),
+                 "test": len(data.test), **{k: v for k, v in getattr(data, "meta", {}).items()
+                                            if isinstance(v, (str, int, float, bool, list))}},
+        "hardware": hardware_description(device), "world_size": world,
+        "versions": {"semgcn": _package_version(), "torch": torch.__version__, "python": platform.python_version()},
+        "git_commit": _git_commit(),
+        "command": command or shlex.join(["python", "-m", "semgcn", "train", "--model", config.model,
+                                          *config.cli_args(), "--out", str(out_dir)]),
+    }
+    if rank == 0 and complete:
+        best = load_checkpoint(out_dir / "best.pt", map_location=device)
+        model.load_state_dict(best["state_dict"])
+        test = evaluate(model, data.test, config.eval_batch_size)  # once, with the selected weights
+        record["test"] = test
+        if show:
+            print(f"{config.model}: test MPJPE {test['mpjpe']:.2f} mm, P-MPJPE {test['p_mpjpe']:.2f} mm "
+                  f"(best validation epoch {state['best_epoch']})", file=sys.stderr)
+    if rank == 0:
+        atomic_write_json(record, out_dir / "record.json")
+    return record
+
+
+def _package_version() -> str:
+    from . import __version__
+    return __version__

@@ -1,0 +1,208 @@
+"""Training engine: determinism and exact resume, atomic files, NaN guard,
+distributed data parallel (gloo), JSON record, command line."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from semgcn.data import PoseData, PoseSplit
+from semgcn.train import (TrainConfig, TrainingDiverged, atomic_save, epoch_batches, load_checkpoint, load_model,
+                          train)
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def fake_split(n, seed):
+    g = torch.Generator().manual_seed(seed)
+    y = torch.randn(n, 16, 3, generator=g) * 0.2
+    y[:, 0] = 0
+    x = y[..., :2] / (y[..., 2:] + 4.0)
+    return PoseSplit(x, y, torch.randint(0, 3, (n,), generator=g), torch.zeros(n, dtype=torch.long),
+                     torch.zeros(n, dtype=torch.long), ["A", "B", "C"], ["S1"])
+
+
+def fake_data(n=512):
+    return PoseData(fake_split(n, 0), fake_split(128, 1), fake_split(128, 2), "fake poses for tests")
+
+
+SMALL = dict(model="semgcn", model_kwargs={"hidden": 16, "num_blocks": 1}, batch_size=64, epochs=3,
+             eval_batch_size=256)
+
+
+def test_epoch_batches_reproducible_and_complete():
+    a = epoch_batches(1000, 64, seed=3, epoch=5)
+    b = epoch_batches(1000, 64, seed=3, epoch=5)
+    c = epoch_batches(1000, 64, seed=3, epoch=6)
+    assert all(torch.equal(x, y) for x, y in zip(a, b))
+    assert not torch.equal(a[0], c[0])
+    assert torch.equal(torch.cat(a).sort().values, torch.arange(1000))
+    shards = [torch.cat(epoch_batches(1000, 64, 3, 5, rank=r, world_size=2)) for r in range(2)]
+    assert len(set(shards[0].tolist()) & set(shards[1].tolist())) == 0 and len(shards[0]) == len(shards[1]) == 500
+
+
+def test_resume_equals_uninterrupted(tmp_path):
+    data = fake_data()
+    full = train(TrainConfig(**SMALL), data, tmp_path / "full", progress=False)
+    part = train(TrainConfig(**SMALL), data, tmp_path / "part", progress=False, stop_after_epoch=1)
+    assert part["complete"] is False and "test" not in part
+    resumed = train(TrainConfig(**SMALL), data, tmp_path / "part", resume=True, progress=False)
+    a = load_checkpoint(tmp_path / "full" / "checkpoint.pt")["model"]
+    b = load_checkpoint(tmp_path / "part" / "checkpoint.pt")["model"]
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+    assert resumed["history"]["val_mpjpe"] == full["history"]["val_mpjpe"]
+    assert resumed["test"]["mpjpe"] == full["test"]["mpjpe"]
+
+
+def test_resume_refuses_other_config(tmp_path):
+    data = fake_data()
+    train(TrainConfig(**{**SMALL, "epochs": 1}), data, tmp_path, progress=False)
+    with pytest.raises(ValueError, match="configuration differs"):
+        train(TrainConfig(**{**SMALL, "epochs": 1, "lr": 0.5}), data, tmp_path, resume=True, progress=False)
+
+
+def test_record_contents(tmp_path):
+    rec = train(TrainConfig(**{**SMALL, "epochs": 3, "lr": 5e-3}), fake_data(), tmp_path, progress=False)
+    on_disk = json.loads((tmp_path / "record.json").read_text())
+    assert on_disk["test"]["mpjpe"] == pytest.approx(rec["test"]["mpjpe"])
+    for key in ("config", "history", "parameters", "hardware", "versions", "git_commit", "data", "command"):
+        assert key in on_disk, key
+    assert len(on_disk["history"]["val_mpjpe"]) == 3 and on_disk["history"]["poses_per_second"][0] > 0
+    assert set(on_disk["test"]["mpjpe_per_action"]) == {"A", "B", "C"}
+    assert on_disk["data"]["source"] == "fake poses for tests"
+    assert "semgcn train" in on_disk["command"]
+    # training actually learned something: the training loss dropped
+    assert on_disk["history"]["train_loss"][-1] < 0.8 * on_disk["history"]["train_loss"][0]
+    model = load_model(tmp_path / "best.pt")
+    assert sum(p.numel() for p in model.parameters()) == on_disk["parameters"]
+
+
+def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path):
+    data = fake_data()
+    train(TrainConfig(**{**SMALL, "epochs": 1}), data, tmp_path, progress=False)
+    good = load_checkpoint(tmp_path / "checkpoint.pt")
+    bad = PoseData(PoseSplit(data.train.inputs, data.train.targets * float("nan"), data.train.action,
+                             data.train.subject, data.train.camera, data.train.action_names, ["S1"]),
+                   data.val, data.test, "nan")
+    with pytest.raises(TrainingDiverged, match="last good checkpoint"):
+        train(TrainConfig(**{**SMALL, "epochs": 2}), bad, tmp_path, progress=False)
+    after = load_checkpoint(tmp_path / "checkpoint.pt")
+    assert after["state"]["epoch"] == good["state"]["epoch"] == 1
+    assert all(torch.equal(after["model"][k], good["model"][k]) for k in good["model"])
+
+
+def test_atomic_save_leaves_old_file_when_interrupted(tmp_path, monkeypatch):
+    path = tmp_path / "x.pt"
+    atomic_save({"a": torch.ones(3)}, path)
+
+    def boom(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(torch, "save", boom)
+    with pytest.raises(KeyboardInterrupt):
+        atomic_save({"a": torch.zeros(3)}, path)
+    assert torch.equal(load_checkpoint(path)["a"], torch.ones(3))
+    assert [p.name for p in tmp_path.iterdir()] == ["x.pt"]  # no temporary file left behind
+
+
+def test_load_checkpoint_errors(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        load_checkpoint(tmp_path / "missing.pt")
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="cannot read checkpoint"):
+        load_checkpoint(tmp_path / "junk.pt")
+
+
+def test_config_validation():
+    with pytest.raises(ValueError, match="lr_schedule"):
+        TrainConfig(lr_schedule="cosine")
+    with pytest.raises(ValueError, match="batch_size"):
+        TrainConfig(batch_size=0)
+
+
+def test_step_schedule_decays_learning_rate(tmp_path):
+    rec = train(TrainConfig(**{**SMALL, "epochs": 2, "lr_decay_steps": 4, "lr_gamma": 0.5}), fake_data(),
+                tmp_path, progress=False)
+    # 8 steps per epoch: after epoch 1 the rate was last set at step 4 (x0.5), after epoch 2 at step 12 (x0.125)
+    assert rec["history"]["lr"] == pytest.approx([1e-3 * 0.5, 1e-3 * 0.125])
+
+
+def _cli(*args, timeout=300, **kw):
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("SEMGCN_H36M", None)
+    return subprocess.run([sys.executable, "-m", "semgcn", *args], capture_output=True, text=True,
+                          timeout=timeout, env=env, cwd=kw.get("cwd", REPO))
+
+
+def test_cli_clear_errors(tmp_path):
+    r = _cli("train", "--model", "nope")
+    assert r.returncode == 2 and "unknown model 'nope'" in r.stderr and "Traceback" not in r.stderr
+    r = _cli("train", "--h36m", str(tmp_path), "--epochs", "1")
+    assert r.returncode == 2 and "data_3d_h36m.npz" in r.stderr and "Traceback" not in r.stderr
+    r = _cli("evaluate", "--checkpoint", str(tmp_path / "none.pt"))
+    assert r.returncode == 2 and "checkpoint not found" in r.stderr
+    r = _cli("experiment", "no-such-experiment")
+    assert r.returncode == 2 and "unknown experiment" in r.stderr
+
+
+@pytest.mark.slow
+def test_kill_and_resume_via_cli(tmp_path):
+    """Kill a real training process mid-run, resume it: same final weights."""
+    args = ["train", "--model", "semgcn", "--model-arg", "hidden=16", "--model-arg", "num_blocks=1",
+            "--synthetic-train", "3000", "--epochs", "3", "--batch-size", "64", "--device", "cpu", "--no-progress"]
+    ref = _cli(*args, "--out", str(tmp_path / "ref"))
+    assert ref.returncode == 0, ref.stderr
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("SEMGCN_H36M", None)
+    run = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, "-m", "semgcn", *args, "--out", str(run)], env=env, cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 240
+    while not (run / "checkpoint.pt").exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    time.sleep(0.3)  # now somewhere inside epoch 2
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert (run / "checkpoint.pt").exists()
+    res = _cli(*args, "--out", str(run), "--resume")
+    assert res.returncode == 0, res.stderr
+    a = load_checkpoint(tmp_path / "ref" / "checkpoint.pt")
+    b = load_checkpoint(run / "checkpoint.pt")
+    assert b["state"]["epoch"] == 3
+    for k in a["model"]:
+        assert torch.equal(a["model"][k], b["model"][k]), k
+    assert not list(run.glob("*.tmp"))
+
+
+DDP_SCRIPT = r"""
+import sys, torch, torch.distributed as dist
+sys.path.insert(0, {repo!r})
+from tests.test_train import fake_data, SMALL
+from semgcn.train import TrainConfig, train
+dist.init_process_group("gloo")
+rec = train(TrainConfig(**{{**SMALL, "epochs": 2}}), fake_data(), {out!r}, progress=False)
+if dist.get_rank() == 0:
+    print("WORLD", rec["world_size"], "TEST", rec["test"]["mpjpe"])
+dist.destroy_process_group()
+"""
+
+
+@pytest.mark.slow
+def test_distributed_data_parallel_gloo(tmp_path):
+    script = tmp_path / "ddp.py"
+    script.write_text(DDP_SCRIPT.format(repo=str(REPO), out=str(tmp_path / "run")))
+    r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--standalone",
+                        str(script)], capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "WORLD 2" in r.stdout
+    rec = json.loads((tmp_path / "run" / "record.json").read_text())
+    assert rec["world_size"] == 2 and rec["complete"]
+    # each rank saw half the data: steps per epoch are half of a single-process run
+    assert rec["history"]["steps"][0] == 4

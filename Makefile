@@ -1,0 +1,40 @@
+# The README's commands.  Each target creates/uses .venv and installs what it needs.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: setup book test test-fast notebooks site-check experiment benchmark clean
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --no-deps -e .
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+## make book: the main job — runs every chapter on the embedded synthetic data and builds the HTML book
+book: $(STAMP)
+	$(VENV)/bin/jupyter-book build .
+	@echo "open _build/html/index.html"
+
+## make test: unit tests + every notebook executed with nbmake
+test: $(STAMP)
+	$(PY) -m pytest tests --nbmake book -q
+
+test-fast: $(STAMP)
+	$(PY) -m pytest tests -q -m "not slow"
+
+site-check: $(STAMP)
+	$(PY) tests/site_check.py _build/html
+
+## make experiment: the default experiment (SemGCN trained on the synthetic poses)
+experiment: $(STAMP)
+	$(PY) -m semgcn experiment synthetic-semgcn
+
+benchmark: $(STAMP)
+	$(PY) -m semgcn benchmark
+
+clean:
+	rm -rf _build

@@ -15,7 +15,7 @@ import torch
 
 from .losses import pose_loss
 from .models import build_model
-from .train import hardware_description, pick_device
+from .train import hardware_description, make_optimizer, pick_device
 
 __all__ = ["matmul_rate", "training_rate", "inference_latency", "inference_rate", "run_benchmark",
            "NOMINAL_TRAIN_FLOP"]
@@ -60,7 +60,7 @@ def training_rate(model_name: str = "semgcn", batch_size: int = 256, device="cpu
     device = torch.device(device)
     torch.manual_seed(0)
     model = build_model(model_name).to(device).train()
-    opt = torch.optim.Adam(model.parameters(), lr=1e-4)
+    opt = make_optimizer(model, 1e-4, device)
     x = torch.randn(batch_size, 16, 2, device=device) * 0.3
     y = torch.randn(batch_size, 16, 3, device=device) * 0.3
 
@@ -68,7 +68,7 @@ def training_rate(model_name: str = "semgcn", batch_size: int = 256, device="cpu
         loss = pose_loss(model(x), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0, foreach=True)
         opt.step()
 
     return batch_size / _timeit(step, device, seconds)

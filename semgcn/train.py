@@ -40,7 +40,7 @@ from .losses import pose_loss
 from .metrics import action_average, mpjpe, p_mpjpe, per_action_errors
 from .models import build_model, count_parameters
 
-__all__ = ["TrainConfig", "train", "evaluate", "predict", "epoch_batches", "pick_device", "atomic_save",
+__all__ = ["TrainConfig", "train", "make_optimizer", "evaluate", "predict", "epoch_batches", "pick_device", "atomic_save",
            "atomic_write_json", "load_checkpoint", "load_model", "export_weights", "TrainingDiverged",
            "hardware_description"]
 
@@ -254,6 +254,16 @@ def evaluate(model: nn.Module, split, batch_size: int = 8192) -> dict:
 
 # ----------------------------------------------------------------------------- the engine
 
+def make_optimizer(model: nn.Module, lr: float, device) -> torch.optim.Optimizer:
+    """Adam (the paper's optimiser), fused into one kernel per step where this
+    PyTorch supports it (CPU and CUDA since 2.4): far fewer small operations
+    per step than the default per-parameter loop, same algorithm."""
+    try:
+        return torch.optim.Adam(model.parameters(), lr=lr, fused=True)
+    except (RuntimeError, TypeError, ValueError):
+        return torch.optim.Adam(model.parameters(), lr=lr, foreach=torch.device(device).type == "cuda")
+
+
 def _dist_info():
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         return torch.distributed.get_rank(), torch.distributed.get_world_size()
@@ -288,7 +298,7 @@ def train(config: TrainConfig, data, out_dir: str | os.PathLike, resume: bool = 
     torch.manual_seed(config.seed)
     model = build_model(config.model, **config.model_kwargs).to(device)
     num_params = count_parameters(model)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    optimizer = make_optimizer(model, config.lr, device)
     meta = {"model": config.model, "model_kwargs": config.model_kwargs}
 
     history = {k: [] for k in ("epoch", "train_loss", "val_mpjpe", "val_p_mpjpe", "lr", "epoch_seconds",
@@ -345,7 +355,7 @@ def train(config: TrainConfig, data, out_dir: str | os.PathLike, resume: bool = 
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if config.max_grad_norm:
-                nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+                nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm, foreach=True)
             optimizer.step()
             loss_sum += loss.detach()
             state["step"] += 1

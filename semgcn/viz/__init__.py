@@ -1,0 +1,26 @@
+"""Figures and explorers for the book: plotly 3D/2D skeletons and camera rigs
+(:mod:`~semgcn.viz.skeleton`), matplotlib curves, tables and heatmaps
+(:mod:`~semgcn.viz.figures`), ipywidgets explorers with static fallbacks
+(:mod:`~semgcn.viz.widgets`) and the plotly renderer the built book needs
+(:mod:`~semgcn.viz.book`).
+
+Every chapter starts with ``semgcn.viz.set_plotly_renderer()``.  plotly,
+matplotlib and ipywidgets are imported only when a function needs them
+(``pip install semgcn[viz]``).
+"""
+from .book import figure_html, set_plotly_renderer
+from .figures import (curves_from_history, draw_pose_2d, draw_pose_3d, per_action_table, plot_matrix_heatmap,
+                      plot_per_action, plot_pose_grid, plot_training_curves)
+from .skeleton import (POSE_STYLES, as_numpy, bone_sides, camera_frustum, plot_camera_rig, plot_pose_2d,
+                       plot_pose_3d, plot_pose_3d_slider, pose2d_traces, pose3d_traces, quaternion_to_matrix,
+                       to_display)
+from .widgets import depth_ambiguity_widget, in_live_kernel, move_along_ray, pose_explorer, project_pinhole
+
+__all__ = [
+    "set_plotly_renderer", "figure_html",
+    "plot_pose_3d", "plot_pose_3d_slider", "plot_pose_2d", "plot_camera_rig", "pose3d_traces", "pose2d_traces",
+    "camera_frustum", "quaternion_to_matrix", "to_display", "bone_sides", "as_numpy", "POSE_STYLES",
+    "plot_training_curves", "curves_from_history", "plot_per_action", "per_action_table",
+    "plot_matrix_heatmap", "draw_pose_2d", "draw_pose_3d", "plot_pose_grid",
+    "pose_explorer", "depth_ambiguity_widget", "move_along_ray", "project_pinhole", "in_live_kernel",
+]

@@ -1,0 +1,183 @@
+"""Plotly output that survives the static book, and the Sphinx extension behind it.
+
+Why this exists: plotly 6+ shows figures in Jupyter through the
+``application/vnd.plotly.v1+json`` mime type, which Jupyter Book (myst-nb)
+does not render, and plotly's HTML renderers either inline the 4.8 MB
+plotly.js into every notebook (``"notebook"``) or load it from a CDN as an ES
+module together with MathJax from another CDN (``"notebook_connected"``),
+which fails offline and clashes with the page's own MathJax.
+
+:func:`set_plotly_renderer` installs the ``"semgcn"`` renderer instead.  Each
+figure becomes a small HTML snippet (the figure's JSON plus a few lines of
+JavaScript), the one output type that the book, Colab, JupyterLab and VS Code
+all show.  The snippet draws with ``window.Plotly`` when the page has it; otherwise it loads
+plotly.js once per page, first from the book's own ``_static/plotly.min.js``
+(inside a Sphinx page) and then from the plotly CDN (Colab, classic Jupyter).
+The version always matches the installed plotly package.
+
+The Sphinx extension (``sphinx: extra_extensions: [semgcn.viz.book]`` in
+``_config.yml``) copies the installed plotly.js into the built site's
+``_static`` folder, so the book works without network access.
+"""
+from __future__ import annotations
+
+import json
+import os
+import uuid
+
+__all__ = ["RENDERER_NAME", "figure_html", "set_plotly_renderer", "setup"]
+
+RENDERER_NAME = "semgcn"
+_PLOTLY_MIME = "application/vnd.plotly.v1+json"
+_DEFAULT_CONFIG = {"responsive": True, "displaylogo": False}
+
+_LOADER = """<script type="text/javascript">
+(function () {
+  var fig = %(fig)s;
+  var id = "%(id)s";
+  function draw() {
+    var gd = document.getElementById(id);
+    if (gd && window.Plotly) { window.Plotly.newPlot(gd, fig); }
+  }
+  if (window.Plotly) { draw(); return; }
+  var queue = window.semgcnPlotlyQueue = window.semgcnPlotlyQueue || [];
+  queue.push(draw);
+  if (queue.length > 1) { return; }  /* plotly.js is already on its way */
+  var urls = [];
+  var root = document.documentElement.getAttribute("data-content_root");
+  if (root !== null) { urls.push(root + "_static/plotly.min.js?v=%(version)s"); }
+  urls.push("%(cdn)s");
+  function next() {
+    var url = urls.shift();
+    if (!url) { console.error("semgcn: could not load plotly.js"); return; }
+    var s = document.createElement("script");
+    s.src = url;
+    s.charset = "utf-8";
+    s.onload = function () { queue.splice(0).forEach(function (f) { f(); }); };
+    s.onerror = next;
+    document.head.appendChild(s);
+  }
+  next();
+})();
+</script>"""
+
+
+def _plotly_js_version() -> str:
+    from plotly.offline import get_plotlyjs_version
+
+    return get_plotlyjs_version()
+
+
+def figure_html(fig, *, config: dict | None = None, div_id: str | None = None) -> str:
+    """A self-contained HTML snippet drawing ``fig`` (a plotly figure or its
+    dict), without plotly.js itself (see the module docstring)."""
+    import plotly.io as pio
+
+    fig_dict = fig if isinstance(fig, dict) else fig.to_plotly_json()
+    div_id = div_id or f"semgcn-{uuid.uuid4().hex[:12]}"
+    layout = fig_dict.get("layout", {}) or {}
+    height = layout.get("height") or 450
+    width = f"{layout['width']}px" if layout.get("width") else "100%"
+    payload = {k: fig_dict[k] for k in ("data", "layout", "frames") if k in fig_dict}
+    payload["config"] = {**_DEFAULT_CONFIG, **(config or {})}
+    fig_json = pio.to_json(payload, validate=False).replace("</", "<\\/")
+    version = _plotly_js_version()
+    div = (f'<div id="{div_id}" class="plotly-graph-div semgcn-plotly" '
+           f'style="height:{int(height)}px; width:{width};"></div>')
+    return div + "\n" + _LOADER % {"fig": fig_json, "id": div_id, "version": version,
+                                   "cdn": f"https://cdn.plot.ly/plotly-{version}.min.js"}
+
+
+def _renderer_class():
+    from plotly.io._base_renderers import MimetypeRenderer
+
+    class SemgcnRenderer(MimetypeRenderer):
+        """An HTML snippet that every front end shows (the book, Colab,
+        JupyterLab, VS Code).  ``plotly_mimetype=True`` adds plotly's own mime
+        type (JupyterLab then draws it even in an untrusted notebook), but
+        myst-nb warns about it on every figure, so it is off by default."""
+
+        def __init__(self, config=None, plotly_mimetype=False):
+            self.config = dict(config or {})
+            self.plotly_mimetype = plotly_mimetype
+
+        def to_mimebundle(self, fig_dict):
+            bundle = {"text/html": figure_html(fig_dict, config=self.config)}
+            if self.plotly_mimetype:
+                bundle[_PLOTLY_MIME] = json.loads(_to_json(fig_dict))
+            return bundle
+
+    return SemgcnRenderer
+
+
+def _to_json(fig_dict) -> str:
+    import plotly.io as pio
+
+    return pio.to_json(fig_dict, validate=False)
+
+
+def set_plotly_renderer(name: str | None = None) -> str:
+    """Make plotly figures display in Jupyter, Colab *and* the built book.
+
+    Registers the ``"semgcn"`` renderer and makes it the default (what
+    ``fig.show()`` and a figure as a cell's last expression use).  ``name``
+    picks another plotly renderer instead (e.g. ``"notebook"``); the
+    ``SEMGCN_PLOTLY_RENDERER`` environment variable overrides both.  Returns
+    the renderer now in use.  Every chapter calls this in its first cells.
+    """
+    import plotly.io as pio
+
+    if RENDERER_NAME not in pio.renderers:
+        pio.renderers[RENDERER_NAME] = _renderer_class()()
+    chosen = os.environ.get("SEMGCN_PLOTLY_RENDERER") or name or RENDERER_NAME
+    pio.renderers.default = chosen
+    return chosen
+
+
+# --- Sphinx extension -------------------------------------------------------
+
+def _copy_plotly_js(app, exception) -> None:
+    if exception is not None or getattr(app.builder, "format", None) != "html":
+        return
+    from plotly.offline import get_plotlyjs
+
+    static = os.path.join(app.builder.outdir, "_static")
+    os.makedirs(static, exist_ok=True)
+    target = os.path.join(static, "plotly.min.js")
+    js = get_plotlyjs()
+    if os.path.exists(target):
+        with open(target, encoding="utf-8") as f:
+            if f.read() == js:
+                return
+    with open(target, "w", encoding="utf-8") as f:
+        f.write(js)
+
+
+def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
+    """Drop repeated ``<script>`` entries from a page.
+
+    With Sphinx 7.4, inline scripts that extensions add after the builder
+    starts (sphinx-thebe's ``const THEBE_JS_URL = ...``, sphinx-togglebutton's
+    selector) are emitted twice (once with ``filename=None``, once with
+    ``""``), and the second ``const`` declaration is a JavaScript error on
+    every page."""
+    scripts = context.get("script_files")
+    if not isinstance(scripts, list):
+        return
+    seen, kept = set(), []
+    for js in scripts:
+        attrs = getattr(js, "attributes", {}) or {}
+        key = (getattr(js, "filename", js) or "", tuple(sorted((k, str(v)) for k, v in attrs.items())))
+        if key not in seen:
+            seen.add(key)
+            kept.append(js)
+    if len(kept) != len(scripts):
+        context["script_files"] = kept
+
+
+def setup(app):
+    """Sphinx entry point: ship the installed plotly.js with the built site
+    (and remove duplicated inline scripts, see :func:`_dedupe_scripts`)."""
+    app.connect("build-finished", _copy_plotly_js)
+    app.connect("html-page-context", _dedupe_scripts, priority=900)
+    return {"version": _plotly_js_version(), "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,317 @@
+"""ipywidgets explorers with a static fallback (chapters 1 and 10).
+
+In a live kernel (Jupyter, Colab, VS Code) each function returns an
+ipywidgets box whose controls redraw plotly figures.  The built book has no
+kernel, so the same output also carries a static plotly figure with a plotly
+slider (``text/html`` in the output's mime bundle, which the book shows
+because ``_config.yml`` drops the widget view for HTML).  Without ipywidgets,
+or outside a kernel (a script, pytest), the functions return that static
+figure directly; ``static=True`` asks for it everywhere.
+"""
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from ..graph import H36M_SKELETON, Skeleton
+from .book import figure_html
+from .skeleton import (_cube_ranges, _scene_layout, as_numpy, plot_pose_2d, plot_pose_3d,
+                       plot_pose_3d_slider, pose2d_traces, pose3d_traces, to_display)
+
+__all__ = ["in_live_kernel", "pose_explorer", "depth_ambiguity_widget", "move_along_ray", "project_pinhole"]
+
+
+def in_live_kernel() -> bool:
+    """True inside a Jupyter kernel (where widgets can talk to Python)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def _ipywidgets():
+    try:
+        import ipywidgets
+    except ImportError:
+        return None
+    return ipywidgets
+
+
+def _use_widgets(static: bool | None) -> bool:
+    if static:
+        return False
+    widgets = _ipywidgets()
+    if static is False and widgets is None:
+        raise ImportError("ipywidgets is not installed: pip install ipywidgets (or pass static=True)")
+    return widgets is not None and (static is False or in_live_kernel())
+
+
+_FALLBACK_CLASS = None
+
+
+def _fallback_box(children, build_static):
+    """A ``VBox`` whose mime bundle also holds a static HTML figure."""
+    global _FALLBACK_CLASS
+    if _FALLBACK_CLASS is None:
+        import ipywidgets as W
+
+        class FallbackBox(W.VBox):
+            """VBox + ``text/html`` fallback (``static_figure``) for pages without a kernel."""
+
+            def __init__(self, children, build_static, **kwargs):
+                super().__init__(children, **kwargs)
+                self._build_static = build_static
+                self._static = None
+
+            @property
+            def static_figure(self):
+                if self._static is None:
+                    self._static = self._build_static()
+                return self._static
+
+            def _repr_mimebundle_(self, **kwargs):
+                data = super()._repr_mimebundle_(**kwargs)
+                if data is not None:
+                    data["text/html"] = figure_html(self.static_figure)
+                return data
+
+        _FALLBACK_CLASS = FallbackBox
+    return _FALLBACK_CLASS(children, build_static)
+
+
+def _show(out, *figs):
+    """Replace the figures an ``Output`` widget shows.  Setting its
+    ``outputs`` (rather than ``with out: display(...)``) works from any
+    callback, and the HTML snippet does not depend on plotly's renderer."""
+    out.outputs = tuple({"output_type": "display_data", "data": {"text/html": figure_html(f)}, "metadata": {}}
+                        for f in figs)
+
+
+def pose_explorer(poses_by_model: Mapping, gt=None, *, inputs_2d=None, skeleton: Skeleton = H36M_SKELETON,
+                  labels: Sequence | None = None, convention: str = "camera", root_relative: bool = False,
+                  image_size: tuple | None = None, error_scale: float = 1.0, error_unit: str = "",
+                  static: bool | None = None, max_static_samples: int = 30, height: int = 420):
+    """Compare models' predictions sample by sample.
+
+    Args:
+        poses_by_model: ``{model name: (N, K, 3)}`` predictions (one entry is
+            fine).
+        gt: optional ``(N, K, 3)`` ground truth, drawn solid under each model.
+        inputs_2d: optional ``(N, K, 2)`` network inputs, shown on the image
+            plane next to the 3D view (live widget only).
+        labels: one label per sample (e.g. the action).
+        error_scale, error_unit: how panel titles report the error (e.g.
+            ``1000, "mm"`` for poses in metres).
+        static: ``True`` for the static figure, ``False`` to insist on the
+            widget, ``None`` (default) for the widget in a live kernel.
+        max_static_samples: samples kept in the static figure's slider.
+
+    Live: a sample slider and a model selector redraw the figures.  Static:
+    :func:`~semgcn.viz.plot_pose_3d_slider` over the first
+    ``max_static_samples`` samples.
+    """
+    if not isinstance(poses_by_model, Mapping) or not poses_by_model:
+        raise ValueError("poses_by_model must be a non-empty dict {model name: (N, K, 3) poses}")
+    names = list(poses_by_model)
+    seqs = {m: as_numpy(p) for m, p in poses_by_model.items()}
+    n = len(next(iter(seqs.values())))
+    for m, p in seqs.items():
+        if p.shape != (n, skeleton.num_joints, 3):
+            raise ValueError(f"poses_by_model[{m!r}] must be ({n}, {skeleton.num_joints}, 3), got {p.shape}")
+    gt = None if gt is None else as_numpy(gt)
+    if gt is not None and gt.shape != (n, skeleton.num_joints, 3):
+        raise ValueError(f"gt must be ({n}, {skeleton.num_joints}, 3), got {gt.shape}")
+    inputs_2d = None if inputs_2d is None else as_numpy(inputs_2d)
+    labels = None if labels is None else [str(l) for l in labels]
+
+    def build_static():
+        k = min(n, max_static_samples)
+        return plot_pose_3d_slider({m: seqs[m][:k] for m in names}, skeleton,
+                                   gt=None if gt is None else gt[:k], labels=None if labels is None else labels[:k],
+                                   convention=convention, root_relative=root_relative, height=height,
+                                   max_samples=k, error_scale=error_scale, error_unit=error_unit)
+
+    if not _use_widgets(static):
+        return build_static()
+
+    import ipywidgets as W
+
+    sample = W.IntSlider(value=0, min=0, max=n - 1, description="sample", continuous_update=False)
+    chosen = W.SelectMultiple(options=names, value=tuple(names[:3]), description="models",
+                              rows=min(len(names), 4))
+    caption = W.HTML()
+    out = W.Output()
+
+    def redraw(*_):
+        i = sample.value
+        shown = list(chosen.value) or names[:1]
+        caption.value = f"<b>sample {i}</b>" + (f": {labels[i]}" if labels else "")
+        figs = [plot_pose_3d({m: seqs[m][i] for m in shown}, skeleton, gt=None if gt is None else gt[i],
+                             convention=convention, root_relative=root_relative, height=height,
+                             error_scale=error_scale, error_unit=error_unit)]
+        if inputs_2d is not None:
+            figs.insert(0, plot_pose_2d(inputs_2d[i], skeleton, image_size=image_size, title="2D input",
+                                        height=max(260, height * 2 // 3)))
+        _show(out, *figs)
+
+    sample.observe(redraw, "value")
+    chosen.observe(redraw, "value")
+    redraw()
+    return _fallback_box([W.HBox([sample, chosen, caption]), out], build_static)
+
+
+def project_pinhole(points, focal=(1145.0, 1145.0), center=(512.0, 515.0)) -> np.ndarray:
+    """Pinhole projection of camera-coordinate points ``(..., 3)`` to pixels
+    ``(..., 2)``: ``u = f_x x / z + c_x``, ``v = f_y y / z + c_y``."""
+    p = as_numpy(points)
+    if np.any(p[..., 2] <= 0):
+        raise ValueError("points must be in front of the camera (z > 0) to be projected")
+    return p[..., :2] / p[..., 2:3] * np.asarray(focal, float) + np.asarray(center, float)
+
+
+def move_along_ray(pose, joint: int, offset: float) -> np.ndarray:
+    """Move ``joint`` of a camera-coordinate pose ``(K, 3)`` by ``offset`` in
+    depth along the ray from the camera centre through it: the point
+    ``X (z + offset) / z`` projects to the same pixel as ``X``."""
+    p = as_numpy(pose).copy()
+    z = p[joint, 2]
+    if z <= 0:
+        raise ValueError(f"joint {joint} is behind the camera (z = {z})")
+    if z + offset <= 0:
+        raise ValueError(f"offset {offset} would move joint {joint} behind the camera (z = {z})")
+    p[joint] *= (z + offset) / z
+    return p
+
+
+def _joint_index(joint, skeleton: Skeleton) -> int:
+    if isinstance(joint, str):
+        if joint not in skeleton.names:
+            raise ValueError(f"unknown joint {joint!r}: one of {list(skeleton.names)}")
+        return skeleton.names.index(joint)
+    j = int(joint)
+    if not 0 <= j < skeleton.num_joints:
+        raise ValueError(f"joint index {j} outside 0..{skeleton.num_joints - 1}")
+    return j
+
+
+def _depth_figure(pose, j, offsets, skeleton, focal, center, image_size, height):
+    """2D view (fixed) + 3D view, one frame per offset of joint ``j``."""
+    import plotly.graph_objects as go
+
+    name = skeleton.names[j]
+    poses = [move_along_ray(pose, j, o) for o in offsets]
+    fig = _mixed_subplots(height, name)
+    fig.add_traces(pose2d_traces(project_pinhole(pose, focal, center), skeleton, name="2D pose", showlegend=False))
+    far, near = move_along_ray(pose, j, offsets[0])[j], move_along_ray(pose, j, offsets[-1])[j]
+    ray = to_display(np.stack([far, near]), "camera")
+    fig.add_trace(go.Scatter3d(x=ray[:, 0], y=ray[:, 1], z=ray[:, 2], mode="lines", scene="scene",
+                               line=dict(color="#2ca02c", width=3, dash="dot"), name=f"camera ray through {name}",
+                               hoverinfo="name"))
+    first = pose3d_traces(poses[0], skeleton, scene="scene", name="3D pose")
+    fig.add_traces(first)
+    n_fixed = len(fig.data) - len(first)
+    ranges = _cube_ranges(np.concatenate([to_display(p, "camera") for p in poses]))
+    fig.update_layout(scene=_scene_layout(ranges, "camera"))
+    w, h = image_size
+    fig.update_layout(xaxis=dict(range=[0, w], constrain="domain", title=dict(text="u (pixels)")),
+                      yaxis=dict(range=[h, 0], scaleanchor="x", scaleratio=1, constrain="domain",
+                                 title=dict(text="v (pixels)")))
+    fig.add_shape(type="rect", x0=0, y0=0, x1=w, y1=h, xref="x", yref="y", line=dict(color="#999999", width=1))
+    frames = []
+    for k, p in enumerate(poses):
+        data = [go.Scatter3d(x=t.x, y=t.y, z=t.z) for t in pose3d_traces(p, skeleton, scene="scene")]
+        frames.append(go.Frame(name=str(k), data=data, traces=list(range(n_fixed, n_fixed + len(data)))))
+    fig.frames = frames
+    anim = dict(mode="immediate", frame=dict(duration=0, redraw=True), transition=dict(duration=0))
+    start = int(np.argmin(np.abs(np.asarray(offsets))))
+    fig.update_layout(sliders=[dict(active=start, currentvalue=dict(prefix=f"{name} depth offset: "),
+                                    steps=[dict(method="animate", label=f"{o:+.3g}", args=[[str(k)], anim])
+                                           for k, o in enumerate(offsets)], pad=dict(t=10))],
+                      height=height, margin=dict(l=10, r=0, t=40, b=10), showlegend=False)
+    # show the starting (unmoved) pose first
+    for t, f in zip(fig.data[n_fixed:], frames[start].data):
+        t.x, t.y, t.z = f.x, f.y, f.z
+    return fig
+
+
+def _mixed_subplots(height, name):
+    from plotly.subplots import make_subplots
+
+    return make_subplots(rows=1, cols=2, specs=[[{"type": "xy"}, {"type": "scene"}]],
+                         subplot_titles=["image (unchanged)", f"3D: moving {name}"],
+                         column_widths=[0.42, 0.58], horizontal_spacing=0.04)
+
+
+def depth_ambiguity_widget(pose_cam, *, skeleton: Skeleton = H36M_SKELETON, joint="RWrist",
+                           focal=(1145.0, 1145.0), center=(512.0, 515.0), image_size=(1000, 1002),
+                           offset_range: float | None = None, steps: int = 11, static: bool | None = None,
+                           height: int = 440):
+    """Why 2D-to-3D lifting is ambiguous: slide a joint along its camera ray.
+
+    Args:
+        pose_cam: a pose ``(K, 3)`` in camera coordinates (in front of the
+            camera, any unit; the focal length and centre are in pixels).
+        joint: the joint moved first (name or index).
+        offset_range: the slider spans ``[-offset_range, offset_range]`` of
+            depth (default: 40% of the pose's height, capped so the joint
+            stays in front of the camera).
+        steps: slider positions in the static figure.
+
+    The 2D projection stays exactly where it is while the 3D pose changes;
+    the live widget reports the largest 2D displacement (0 up to rounding).
+    """
+    pose = as_numpy(pose_cam)
+    if pose.shape != (skeleton.num_joints, 3):
+        raise ValueError(f"pose_cam must be ({skeleton.num_joints}, 3), got {pose.shape}")
+    j = _joint_index(joint, skeleton)
+    if offset_range is None:
+        offset_range = 0.4 * float(np.ptp(pose, axis=0).max())
+    offset_range = min(float(offset_range), 0.9 * float(pose[:, 2].min()))
+    offsets = np.linspace(-offset_range, offset_range, max(3, steps | 1))
+
+    if not _use_widgets(static):
+        return _depth_figure(pose, j, offsets, skeleton, focal, center, image_size, height)
+
+    import ipywidgets as W
+
+    pick = W.Dropdown(options=list(skeleton.names), value=skeleton.names[j], description="joint")
+    slide = W.FloatSlider(value=0.0, min=-offset_range, max=offset_range, step=offset_range / 50,
+                          description="depth offset", continuous_update=False, readout_format=".3g")
+    report = W.HTML()
+    out = W.Output()
+    base_2d = project_pinhole(pose, focal, center)
+    view_2d = plot_pose_2d(base_2d, skeleton, image_size=image_size, title="image plane",
+                           height=height)
+
+    def redraw(*_):
+        jj = skeleton.names.index(pick.value)
+        moved = move_along_ray(pose, jj, slide.value)
+        shift = float(np.abs(project_pinhole(moved, focal, center) - base_2d).max())
+        report.value = (f"{pick.value} moved {slide.value:+.3g} in depth; "
+                        f"largest 2D change: {shift:.2e} pixels")
+        ranges = _cube_ranges(np.concatenate([to_display(move_along_ray(pose, jj, o), "camera")
+                                              for o in (-offset_range, 0.0, offset_range)]))
+        fig3d = plot_pose_3d(moved, skeleton, title="3D, camera coordinates", height=height)
+        fig3d.update_layout(scene=_scene_layout(ranges, "camera"))
+        _show(out, fig3d)
+
+    def new_joint(*_):
+        if slide.value == 0.0:
+            redraw()
+        else:
+            slide.value = 0.0  # redraws through the slider's observer
+
+    pick.observe(new_joint, "value")
+    slide.observe(redraw, "value")
+    redraw()
+    left = W.Output()
+    _show(left, view_2d)
+    body = W.HBox([left, out], layout=W.Layout(width="100%"))
+    left.layout.width = "45%"
+    out.layout.width = "55%"
+    return _fallback_box([W.HBox([pick, slide]), report, body],
+                         lambda: _depth_figure(pose, skeleton.names.index(pick.value), offsets, skeleton, focal,
+                                               center, image_size, height))

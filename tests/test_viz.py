@@ -1,0 +1,374 @@
+"""Tests of semgcn.viz: figure structure (traces, colours, frames), the
+renderer's HTML, the matplotlib helpers and the widgets' static fallback."""
+import json
+import sys
+
+import numpy as np
+import pytest
+
+pytest.importorskip("plotly")
+pytest.importorskip("matplotlib")
+
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import plotly.graph_objects as go  # noqa: E402
+import plotly.io as pio  # noqa: E402
+
+import semgcn.viz as viz  # noqa: E402
+from semgcn.graph import H36M_SKELETON as SK  # noqa: E402
+from semgcn.viz import skeleton as skel  # noqa: E402
+from semgcn.viz import widgets  # noqa: E402
+
+K = SK.num_joints
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def standing_pose(depth=5.0):
+    """A plausible pose in camera coordinates (metres, y down)."""
+    rng = np.random.default_rng(0)
+    p = rng.normal(scale=0.25, size=(K, 3))
+    p[:, 2] += depth
+    return p
+
+
+def poses(n, seed=0, scale=0.05):
+    rng = np.random.default_rng(seed)
+    return standing_pose()[None] + rng.normal(scale=scale, size=(n, K, 3))
+
+
+def bone_traces(fig, side=None, pose=None):
+    return [t for t in fig.data if t.meta and t.meta.get("role") == "bones"
+            and (side is None or t.meta["side"] == side) and (pose is None or t.meta["pose"] == pose)]
+
+
+# --- skeleton figures --------------------------------------------------------------------
+
+def test_bone_sides_partition_the_skeleton():
+    sides = viz.bone_sides(SK)
+    all_bones = sorted(sides["left"] + sides["right"] + sides["center"])
+    assert all_bones == sorted(SK.bones)
+    assert all(child in SK.left for child, _ in sides["left"])
+    assert all(child in SK.right for child, _ in sides["right"])
+    assert len(sides["left"]) == len(sides["right"]) == 6
+
+
+def test_single_pose_has_left_right_centre_traces_in_distinct_colours():
+    fig = viz.plot_pose_3d(standing_pose())
+    assert len(fig.data) == 4  # 3 bone traces + joints
+    colors = {t.meta["side"]: t.line.color for t in bone_traces(fig)}
+    assert set(colors) == {"left", "right", "center"}
+    assert len(set(colors.values())) == 3
+    assert colors["left"] == viz.POSE_STYLES["gt"]["left"]
+    assert colors["right"] == viz.POSE_STYLES["gt"]["right"]
+    joints = [t for t in fig.data if t.meta["role"] == "joints"][0]
+    assert list(joints.text) == list(SK.names)  # hover names
+    # per-joint colours follow the skeleton's sides
+    assert joints.marker.color[SK.left[0]] == colors["left"]
+    assert joints.marker.color[SK.right[0]] == colors["right"]
+
+
+def test_left_trace_holds_exactly_the_left_bones():
+    pose = standing_pose()
+    fig = viz.plot_pose_3d(pose, convention="raw")
+    left = bone_traces(fig, "left")[0]
+    xs = list(left.x)
+    assert len(xs) == 3 * 6 and xs[2::3] == [None] * 6  # each bone: parent, child, None
+    children = [c for c, _ in viz.bone_sides(SK)["left"]]
+    assert [xs[3 * i + 1] for i in range(6)] == pytest.approx([pose[c, 0] for c in children])
+
+
+def test_gt_prediction_overlay_has_both_styles():
+    gt = standing_pose()
+    pred = gt + 0.05
+    fig = viz.plot_pose_3d(pred, gt=gt)
+    gt_bones, pred_bones = bone_traces(fig, pose="ground truth"), bone_traces(fig, pose="prediction")
+    assert len(gt_bones) == 3 and len(pred_bones) == 3
+    assert {t.line.dash for t in gt_bones} == {"solid"}
+    assert {t.line.dash for t in pred_bones} == {viz.POSE_STYLES["pred"]["dash"]}
+    assert {t.line.color for t in gt_bones}.isdisjoint({t.line.color for t in pred_bones})
+    assert fig.layout.showlegend is True
+    # the title reports the error: every joint is off by sqrt(3) * 0.05
+    assert f"{np.sqrt(3) * 0.05:.3g}" in fig.layout.title.text
+
+
+def test_models_side_by_side_share_one_equal_aspect_cube():
+    gt = standing_pose()
+    fig = viz.plot_pose_3d({"A": gt + 0.01, "B": gt - 0.2}, gt=gt, error_scale=1000, error_unit="mm")
+    assert len(fig.data) == 2 * 8
+    scenes = [fig.layout.scene, fig.layout.scene2]
+    for sc in scenes:
+        assert sc.aspectmode == "cube"
+        lengths = [r[1] - r[0] for r in (sc.xaxis.range, sc.yaxis.range, sc.zaxis.range)]
+        assert lengths == pytest.approx([lengths[0]] * 3)
+    assert scenes[0].xaxis.range == scenes[1].xaxis.range
+    titles = [a.text for a in fig.layout.annotations]
+    assert titles[0].startswith("A: MPJPE") and titles[0].endswith("mm")
+
+
+def test_camera_convention_draws_y_down_upright():
+    pose = np.zeros((K, 3))
+    pose[SK.names.index("Head"), 1] = -0.7  # head above the hip: y is down in camera coordinates
+    shown = viz.to_display(pose, "camera")
+    assert shown[SK.names.index("Head"), 2] == pytest.approx(0.7)  # upright on screen
+    assert np.linalg.det(skel.CONVENTIONS["camera"][0]) == pytest.approx(1.0)  # a rotation, no mirror
+    assert np.allclose(viz.to_display(pose, "world"), pose)
+    with pytest.raises(ValueError, match="unknown convention"):
+        viz.to_display(pose, "image")
+
+
+def test_wrong_shapes_are_refused():
+    with pytest.raises(ValueError, match=r"\(16, 3\)"):
+        viz.plot_pose_3d(np.zeros((17, 3)))
+    with pytest.raises(ValueError, match="panels"):
+        viz.plot_pose_3d(np.zeros((3, K, 3)), gt=np.zeros((2, K, 3)))
+
+
+def test_slider_has_one_step_and_one_frame_per_sample():
+    gt, a, b = poses(7, 0), poses(7, 1), poses(7, 2)
+    fig = viz.plot_pose_3d_slider({"A": a, "B": b}, gt=gt, labels=[f"s{i}" for i in range(7)])
+    steps = fig.layout.sliders[0].steps
+    assert len(steps) == 7 and len(fig.frames) == 7
+    assert [s.label for s in steps] == [f"s{i}" for i in range(7)]
+    assert [s.args[0][0] for s in steps] == [f.name for f in fig.frames]
+    assert all(s.method == "animate" for s in steps)
+    # every frame updates every trace, and holds that sample's coordinates
+    assert len(fig.frames[3].data) == len(fig.data) == 16
+    pred_joints = [i for i, t in enumerate(fig.data) if t.meta["role"] == "joints"
+                   and t.meta["pose"] == "prediction"][0]
+    shown = viz.to_display(a[3], "camera")
+    assert np.allclose(fig.frames[3].data[pred_joints].x, shown[:, 0])
+    # panel titles (errors) change with the frame
+    assert fig.frames[0].layout.annotations[0].text != fig.frames[3].layout.annotations[0].text
+
+
+def test_slider_keeps_at_most_max_samples():
+    fig = viz.plot_pose_3d_slider(poses(30), max_samples=10, play_button=False)
+    assert len(fig.layout.sliders[0].steps) == len(fig.frames) == 10
+    assert not fig.layout.updatemenus
+
+
+def test_2d_plot_uses_image_coordinates():
+    p2 = np.random.default_rng(0).uniform(100, 900, size=(K, 2))
+    fig = viz.plot_pose_2d(p2, image_size=(1000, 1002))
+    assert len(fig.data) == 4
+    assert tuple(fig.layout.yaxis.range) == (1002, 0)  # y down
+    assert fig.layout.yaxis.scaleanchor == "x"  # equal aspect
+    assert len(fig.layout.shapes) == 1  # the image border
+    fig = viz.plot_pose_2d(p2)
+    assert fig.layout.yaxis.autorange == "reversed"
+
+
+def test_quaternion_to_matrix():
+    assert np.allclose(viz.quaternion_to_matrix([1, 0, 0, 0]), np.eye(3))
+    q = [np.cos(np.pi / 4), 0, 0, np.sin(np.pi / 4)]  # 90 degrees about z
+    assert np.allclose(viz.quaternion_to_matrix(q) @ [1, 0, 0], [0, 1, 0])
+    rng = np.random.default_rng(0)
+    r = viz.quaternion_to_matrix(rng.normal(size=(5, 4)))
+    assert np.allclose(r @ np.swapaxes(r, -1, -2), np.eye(3), atol=1e-12)
+    assert np.allclose(np.linalg.det(r), 1.0)
+
+
+def test_camera_rig_has_four_cameras_looking_at_the_subject():
+    angles = np.radians([45, 135, 225, 315])
+    centers = np.stack([4 * np.cos(angles), 4 * np.sin(angles), np.full(4, 1.5)], 1)
+    rotations = []
+    for c in centers:  # camera z axis towards the origin, camera y axis pointing down
+        z = -c / np.linalg.norm(c)
+        x = np.cross(z, [0, 0, 1.0])
+        x /= np.linalg.norm(x)
+        y = np.cross(z, x)
+        rotations.append(np.stack([x, y, z], 1))
+    pose_world = viz.to_display(standing_pose(0.0), "camera") + [0, 0, 1.0]
+    fig = viz.plot_camera_rig(np.array(rotations), centers, pose_world)
+    cams = [t for t in fig.data if t.meta and t.meta.get("role") == "camera"]
+    assert [t.name for t in cams] == ["camera 1", "camera 2", "camera 3", "camera 4"]
+    cone = [t for t in fig.data if isinstance(t, go.Cone)][0]
+    dirs = np.stack([cone.u, cone.v, cone.w], 1)
+    assert np.all(np.einsum("ij,ij->i", dirs, -centers) > 0)  # all look towards the subject
+    assert len(bone_traces(fig)) == 3
+    # quaternions work too
+    q = np.tile([1.0, 0, 0, 0], (4, 1))
+    assert len([t for t in viz.plot_camera_rig(q, centers).data if t.meta.get("role") == "camera"]) == 4
+    with pytest.raises(ValueError, match="rotations"):
+        viz.plot_camera_rig(q[:3], centers)
+
+
+def test_camera_frustum_points_along_the_optical_axis():
+    f = viz.camera_frustum(np.eye(3), [1.0, 2.0, 3.0], size=0.5)
+    assert f.shape == (5, 3)
+    assert np.allclose(f[0], [1, 2, 3])
+    assert np.allclose(f[1:, 2], 3.5)
+    assert f[1, 1] < 2.0  # the first two corners are the image's top (camera y points down)
+
+
+# --- renderer ---------------------------------------------------------------------------
+
+def test_figure_html_is_self_contained_and_json_safe():
+    fig = viz.plot_pose_3d_slider(poses(3), title="</script><b>x</b>")
+    html = viz.figure_html(fig, div_id="fig1")
+    assert '<div id="fig1" class="plotly-graph-div' in html
+    assert html.count("</script>") == 1  # the title cannot close the script early
+    payload = html.split("var fig = ", 1)[1].split(";\n  var id", 1)[0]
+    data = json.loads(payload.replace("<\\/", "</"))
+    assert len(data["frames"]) == 3 and data["config"]["responsive"] is True
+    assert "_static/plotly.min.js" in html and "cdn.plot.ly" in html
+
+
+def test_set_plotly_renderer_makes_figures_html(monkeypatch):
+    old = pio.renderers.default
+    monkeypatch.delenv("SEMGCN_PLOTLY_RENDERER", raising=False)
+    try:
+        assert viz.set_plotly_renderer() == "semgcn"
+        bundle = pio.renderers["semgcn"].to_mimebundle(viz.plot_pose_3d(standing_pose()).to_plotly_json())
+        assert set(bundle) == {"text/html"}
+        monkeypatch.setenv("SEMGCN_PLOTLY_RENDERER", "notebook_connected")
+        assert viz.set_plotly_renderer() == "notebook_connected"
+    finally:
+        pio.renderers.default = old
+
+
+def test_sphinx_extension_ships_plotly_js(tmp_path):
+    from semgcn.viz import book
+
+    class Builder:
+        format = "html"
+        outdir = str(tmp_path)
+
+    class App:
+        builder = Builder()
+
+    book._copy_plotly_js(App(), None)
+    js = (tmp_path / "_static" / "plotly.min.js").read_text(encoding="utf-8")
+    assert "window.Plotly" in js
+
+
+def test_duplicate_inline_scripts_are_dropped():
+    from semgcn.viz import book
+
+    class JS:
+        def __init__(self, filename, **attrs):
+            self.filename, self.attributes = filename, attrs
+
+    scripts = [JS("a.js"), JS(None, body="const X = 1"), JS("", body="const X = 1"), JS("a.js")]
+    ctx = {"script_files": scripts}
+    book._dedupe_scripts(None, "p", "page.html", ctx, None)
+    assert [(j.filename, j.attributes.get("body")) for j in ctx["script_files"]] == [("a.js", None),
+                                                                                     (None, "const X = 1")]
+
+
+# --- matplotlib -------------------------------------------------------------------------
+
+def test_training_curves_several_runs_log_scale():
+    runs = {"SemGCN": [{"epoch": i, "loss": 1.0 / (i + 1), "val_mpjpe": 60 - i} for i in range(5)],
+            "ResGCN": {"loss": [1.0, 0.5, 0.3], "val_mpjpe": [70, 65, 62]}}
+    ax = viz.plot_training_curves(runs, keys=["loss", "val_mpjpe"], logy=True)
+    assert ax.get_yscale() == "log"
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert labels == ["SemGCN / loss", "SemGCN / val_mpjpe", "ResGCN / loss", "ResGCN / val_mpjpe"]
+    lines = ax.get_lines()
+    assert lines[0].get_color() == lines[1].get_color() != lines[2].get_color()  # a colour per run
+    assert lines[0].get_linestyle() != lines[1].get_linestyle()  # a style per curve
+    with pytest.raises(KeyError, match="no curve"):
+        viz.plot_training_curves(runs, keys=["accuracy"])
+
+
+def test_curves_from_history_skips_epoch_column():
+    curves = viz.curves_from_history([{"epoch": 1, "loss": 2.0}, {"epoch": 2, "loss": 1.0}])
+    assert list(curves) == ["loss"] and curves["loss"].tolist() == [2.0, 1.0]
+
+
+def test_per_action_bars_and_table():
+    res = {"SemGCN": {"Walking": 30.0, "Eating": 40.0}, "FC": {"Walking": 35.0, "Eating": 38.0}}
+    ax = viz.plot_per_action(res)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["Walking", "Eating", "Average"]
+    assert len(ax.patches) == 2 * 3
+    table = viz.per_action_table(res)
+    lines = table.splitlines()
+    assert lines[0] == "| model | Walking | Eating | Average |"
+    assert "**30.0**" in lines[2] and "**38.0**" in lines[3]  # the best of each column in bold
+    assert "| 35.0 |" in lines[3] and "**35.0**" in lines[2]  # averages: 35.0 vs 36.5
+
+
+def test_heatmap_labels_and_mask():
+    m = np.arange(K * K, dtype=float).reshape(K, K)
+    ax = viz.plot_matrix_heatmap(m, mask=SK.adjacency().numpy() > 0)
+    assert [t.get_text() for t in ax.get_xticklabels()] == list(SK.names)
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(SK.names)
+    image = ax.get_images()[0].get_array()
+    assert image.mask[0, 15] and not image.mask[0, 1]  # Hip-RWrist is not an edge, Hip-RHip is
+    texts = [t.get_text() for t in ax.texts]
+    assert len(texts) == int((SK.adjacency() > 0).sum())  # values written on edges only
+    with pytest.raises(ValueError, match="names"):
+        viz.plot_matrix_heatmap(np.zeros((3, 3)))
+
+
+def test_matplotlib_pose_drawings():
+    ax = viz.draw_pose_2d(np.random.default_rng(0).uniform(0, 500, (K, 2)), image_size=(500, 500))
+    assert ax.get_ylim() == (500, 0)
+    assert len(ax.get_lines()) == K - 1
+    fig = viz.plot_pose_grid(poses(5), gt=poses(5, 1), ncols=3)
+    assert len(fig.axes) == 5
+
+
+# --- widgets ----------------------------------------------------------------------------
+
+def test_move_along_ray_keeps_the_projection():
+    pose = standing_pose()
+    moved = viz.move_along_ray(pose, 15, 0.8)
+    assert moved[15, 2] == pytest.approx(pose[15, 2] + 0.8)
+    assert np.allclose(viz.project_pinhole(moved), viz.project_pinhole(pose))
+    assert np.allclose(np.delete(moved, 15, 0), np.delete(pose, 15, 0))
+    with pytest.raises(ValueError, match="behind the camera"):
+        viz.move_along_ray(pose, 15, -pose[15, 2] - 1)
+
+
+def test_widgets_fall_back_to_static_figures_outside_a_kernel():
+    assert not viz.in_live_kernel()  # pytest is no Jupyter kernel
+    fig = viz.pose_explorer({"A": poses(40), "B": poses(40, 1)}, gt=poses(40, 2), max_static_samples=12)
+    assert isinstance(fig, go.Figure)
+    assert len(fig.layout.sliders[0].steps) == len(fig.frames) == 12
+    fig = viz.depth_ambiguity_widget(standing_pose(), joint="LWrist", steps=9)
+    assert isinstance(fig, go.Figure) and len(fig.frames) == 9
+    # the 2D traces never move: frames only touch the 3D traces
+    moved = {i for fr in fig.frames for i in fr.traces}
+    assert all(fig.data[i].type == "scatter3d" for i in moved)
+
+
+def test_widgets_fall_back_when_ipywidgets_is_missing(monkeypatch):
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)  # import ipywidgets -> ImportError
+    monkeypatch.setattr(widgets, "in_live_kernel", lambda: True)
+    assert isinstance(viz.pose_explorer({"A": poses(3)}), go.Figure)
+    with pytest.raises(ImportError, match="ipywidgets"):
+        viz.pose_explorer({"A": poses(3)}, static=False)
+
+
+def test_live_widget_carries_a_static_html_fallback(monkeypatch):
+    pytest.importorskip("ipywidgets")
+    monkeypatch.setattr(widgets, "in_live_kernel", lambda: True)
+    box = viz.pose_explorer({"A": poses(4), "B": poses(4, 1)}, gt=poses(4, 2), labels=list("abcd"))
+    bundle = box._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle  # live in Jupyter
+    assert 'class="plotly-graph-div' in bundle["text/html"]  # static in the book
+    assert isinstance(box.static_figure, go.Figure) and len(box.static_figure.frames) == 4
+    # the controls redraw: moving the sample slider replaces the figure in the output area
+    controls, out = box.children
+    sample = controls.children[0]
+    first = out.outputs[0]["data"]["text/html"]
+    sample.value = 2
+    assert len(out.outputs) == 1 and out.outputs[0]["data"]["text/html"] != first
+    assert "sample 2</b>: c" in controls.children[2].value
+
+    box = viz.depth_ambiguity_widget(standing_pose())
+    assert "text/html" in box._repr_mimebundle_()
+    slide, report = box.children[0].children[1], box.children[1]
+    slide.value = slide.max
+    assert "RWrist moved +" in report.value
+    shift = float(report.value.split("largest 2D change: ")[1].split(" ")[0])
+    assert shift < 1e-6  # the 2D projection did not move

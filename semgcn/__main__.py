@@ -45,9 +45,9 @@ def _load_data(args, device="cpu", quiet=False):
         if args.keypoints != "gt":
             raise CliError(f"--keypoints {args.keypoints} needs Human3.6M detections: pass --h36m PATH")
         kwargs = {"num_train": args.synthetic_train} if args.synthetic_train else {}
-        if args.actions:
-            kwargs["actions"] = args.actions
         data = load_pose_data("synthetic", device=device, **kwargs)
+        if args.actions:
+            data = data.only_actions(args.actions)
         if not quiet:
             print("no Human3.6M path given (--h36m or $SEMGCN_H36M): using the embedded synthetic poses",
                   file=sys.stderr)

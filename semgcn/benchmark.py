@@ -17,7 +17,7 @@ from .losses import pose_loss
 from .models import build_model
 from .train import hardware_description, make_optimizer, pick_device
 
-__all__ = ["matmul_rate", "training_rate", "inference_latency", "inference_rate", "run_benchmark",
+__all__ = ["matmul_rate", "batch_rate", "training_rate", "inference_latency", "inference_rate", "run_benchmark",
            "NOMINAL_TRAIN_FLOP"]
 
 #: Nominal training FLOP per pose per step (forward + backward).
@@ -52,6 +52,24 @@ def matmul_rate(device="cpu", size: int = 2048, seconds: float = 2.0) -> float:
     device = torch.device(device)
     a, b = torch.randn(size, size, device=device), torch.randn(size, size, device=device)
     return 2 * size ** 3 / _timeit(lambda: a @ b, device, seconds)
+
+
+def batch_rate(batch_size: int = 256, num_poses: int = 300_000, device="cpu", seconds: float = 1.0) -> float:
+    """Batches per second produced the way the training engine does it: slices
+    of a shuffled index tensor gathered from device-resident ``(N, 16, 2)``
+    inputs and ``(N, 16, 3)`` targets (``num_poses`` ~ Human3.6M at 10 fps)."""
+    from .train import epoch_batches
+    device = torch.device(device)
+    inputs = torch.randn(num_poses, 16, 2, device=device)
+    targets = torch.randn(num_poses, 16, 3, device=device)
+    batches = epoch_batches(num_poses, batch_size, seed=0, epoch=1, device=device)
+    it = iter(range(10 ** 9))
+
+    def one():
+        idx = batches[next(it) % len(batches)]
+        return inputs[idx], targets[idx]
+
+    return 1.0 / _timeit(one, device, seconds)
 
 
 def training_rate(model_name: str = "semgcn", batch_size: int = 256, device="cpu", seconds: float = 3.0) -> float:
@@ -99,6 +117,11 @@ def run_benchmark(models=("semgcn", "semgcn-no-nonlocal"), batch_sizes=(64, 256)
     rate = matmul_rate(device, seconds=seconds)
     out = {"device": hardware_description(device), "matmul_gflops": rate / 1e9, "models": {}}
     print_fn(f"{out['device']}: float32 matmul {rate / 1e9:.1f} GFLOP/s (2048x2048)")
+    step_rate = training_rate("semgcn", 256, device, seconds) / 256
+    gather = batch_rate(256, device=device, seconds=seconds / 2)
+    out["batch_cost_fraction"] = step_rate / gather
+    print_fn(f"  batching: {gather:,.0f} batches/s of 256 poses = {out['batch_cost_fraction']:.2%} of a "
+             f"SemGCN training step at batch 256")
     for name in models:
         res = {"train": {}}
         for bs in batch_sizes:

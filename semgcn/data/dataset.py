@@ -87,6 +87,20 @@ class PoseData:
     def to(self, device) -> "PoseData":
         return replace(self, train=self.train.to(device), val=self.val.to(device), test=self.test.to(device))
 
+    def only_actions(self, actions) -> "PoseData":
+        """Keep only the poses of the named actions in every split."""
+        names = self.train.action_names
+        unknown = [a for a in actions if a not in names]
+        if unknown:
+            raise ValueError(f"unknown actions {unknown}; this data set has {names}")
+        keep = torch.tensor([names.index(a) for a in actions])
+
+        def sub(split):
+            return split.subset(torch.isin(split.action, keep.to(split.action.device)))
+
+        return replace(self, train=sub(self.train), val=sub(self.val), test=sub(self.test),
+                       source=f"{self.source}, actions {','.join(actions)}")
+
     def summary(self) -> str:
         return (f"{self.source}: train {len(self.train):,} / val {len(self.val):,} / test {len(self.test):,} poses, "
                 f"{self.train.num_joints} joints")

@@ -1,0 +1,54 @@
+"""Experiments registry, shipping of results, benchmark smoke test."""
+import json
+import os
+
+import pytest
+import torch
+
+from semgcn.benchmark import run_benchmark
+from semgcn.experiments import EXPERIMENTS, PAPER, load_result, run_experiment
+from semgcn.models import list_models
+from semgcn.train import load_checkpoint, load_model
+
+
+def test_registry_is_consistent():
+    for name, exp in EXPERIMENTS.items():
+        assert exp.model in list_models(), name
+        assert exp.data["source"] in ("synthetic", "h36m"), name
+        exp.config()  # valid TrainConfig
+    for model in ("semgcn", "semgcn-no-nonlocal", "fc"):
+        assert "official_code" in PAPER[model]
+
+
+def test_load_result_names_the_command(tmp_path):
+    with pytest.raises(FileNotFoundError, match="python -m semgcn experiment h36m-semgcn"):
+        load_result("h36m-semgcn", tmp_path)
+
+
+def test_run_experiment_ships_record_and_half_checkpoint(tmp_path, monkeypatch):
+    monkeypatch.delenv("SEMGCN_H36M", raising=False)
+    rec = run_experiment("synthetic-semgcn", runs_dir=tmp_path / "runs", results_dir=tmp_path / "results",
+                         progress=False, device="cpu", epochs=1, data_overrides={"num_train": 1000, "num_val": 200,
+                                                                                 "num_test": 300},
+                         model_kwargs={"hidden": 16, "num_blocks": 1})
+    assert rec["complete"] and rec["experiment"]["training_overrides"]["epochs"] == 1
+    assert rec["experiment"]["data_overrides"]["num_train"] == 1000
+    assert "skipped" in rec["cross_eval"]  # no Human3.6M given: the cross evaluation says why it is missing
+    shipped = load_result("synthetic-semgcn", tmp_path / "results")
+    assert shipped["test"]["mpjpe"] == pytest.approx(rec["test"]["mpjpe"])
+    ckpt = load_checkpoint(tmp_path / "results" / "synthetic-semgcn" / "model.pt")
+    assert all(v.dtype == torch.float16 for v in ckpt["state_dict"].values() if v.is_floating_point())
+    model = load_model(tmp_path / "results" / "synthetic-semgcn" / "model.pt")
+    full = load_model(tmp_path / "runs" / "synthetic-semgcn" / "best.pt")
+    x = torch.randn(8, 16, 2) * 0.2
+    assert torch.allclose(model(x), full(x), atol=5e-3)  # float16 weights: same predictions to < 5 mm
+    assert os.path.getsize(tmp_path / "results" / "synthetic-semgcn" / "model.pt") < 10 * 2 ** 20
+
+
+def test_benchmark_smoke():
+    lines = []
+    res = run_benchmark(models=("semgcn",), batch_sizes=(16,), device="cpu", seconds=0.05, print_fn=lines.append)
+    entry = res["models"]["semgcn"]["train"][16]
+    assert entry["poses_per_second"] > 0 and 0 < entry["fraction_of_matmul"] < 1.5
+    assert 0 < res["batch_cost_fraction"] < 1
+    assert any("of matmul" in line for line in lines)

@@ -20,8 +20,9 @@ book: $(STAMP)
 	@echo "open _build/html/index.html"
 
 ## make test: unit tests + every notebook executed with nbmake
+## (CI passes NBMAKE_ARGS=--overwrite so that `make book` reuses the executed notebooks instead of running them again)
 test: $(STAMP)
-	$(PY) -m pytest tests --nbmake book -q
+	$(PY) -m pytest tests --nbmake book -q $(NBMAKE_ARGS)
 
 test-fast: $(STAMP)
 	$(PY) -m pytest tests -q -m "not slow"

@@ -135,8 +135,10 @@ def cmd_prepare(args) -> int:
     out = Path(args.out) if args.out else root / "data_2d_h36m_gt.npz"
     if out.exists() and not args.force:
         raise CliError(f"{out} exists; pass --force to overwrite")
-    if not os.access(out.parent if out.parent.exists() else Path.cwd(), os.W_OK):
-        raise CliError(f"cannot write to {out.parent}; choose another --out")
+    folder = out.parent if out.parent.exists() else Path.cwd()
+    # Check the mode bits too: root passes os.access even on a folder marked read-only (a shared dataset).
+    if not os.access(folder, os.W_OK) or not folder.stat().st_mode & 0o222:
+        raise CliError(f"{folder} is read-only; choose another --out")
     prepare_gt_2d(root / FILE_3D, out, progress=True)
     print(f"wrote {out}")
     return 0

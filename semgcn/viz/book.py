@@ -153,6 +153,35 @@ def _copy_plotly_js(app, exception) -> None:
         f.write(js)
 
 
+def _mathjax_dir() -> str | None:
+    """The MathJax 3 ``es5`` folder of the ``django-static-mathjax`` package
+    (a plain copy of the MathJax distribution), or ``None`` when not installed."""
+    try:
+        import mathjax  # provided by django-static-mathjax; no Django needed to read its files
+    except ImportError:
+        return None
+    folder = os.path.join(os.path.dirname(mathjax.__file__), "static", "mathjax", "es5")
+    return folder if os.path.isfile(os.path.join(folder, "tex-chtml.js")) else None
+
+
+def _use_local_mathjax(app, config) -> None:
+    """Serve MathJax from the site itself (works offline) when it is installed;
+    otherwise Sphinx's default CDN copy is used."""
+    if _mathjax_dir():
+        config.mathjax_path = "mathjax/tex-chtml.js"  # relative to _static/
+
+
+def _copy_mathjax(app, exception) -> None:
+    source = _mathjax_dir()
+    if exception is not None or source is None or getattr(app.builder, "format", None) != "html":
+        return
+    import shutil
+
+    target = os.path.join(app.builder.outdir, "_static", "mathjax")
+    if not os.path.isfile(os.path.join(target, "tex-chtml.js")):
+        shutil.copytree(source, target, dirs_exist_ok=True)
+
+
 def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
     """Drop repeated ``<script>`` entries from a page.
 
@@ -176,8 +205,11 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
 
 
 def setup(app):
-    """Sphinx entry point: ship the installed plotly.js with the built site
-    (and remove duplicated inline scripts, see :func:`_dedupe_scripts`)."""
+    """Sphinx entry point: ship the installed plotly.js and MathJax with the
+    built site, so it works offline (and remove duplicated inline scripts, see
+    :func:`_dedupe_scripts`)."""
     app.connect("build-finished", _copy_plotly_js)
+    app.connect("config-inited", _use_local_mathjax)
+    app.connect("build-finished", _copy_mathjax)
     app.connect("html-page-context", _dedupe_scripts, priority=900)
     return {"version": _plotly_js_version(), "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,5 +1,5 @@
 """The paper's experiments by name: load shipped results or rerun them
-(chapters 8 and 9, and the reproducibility page).
+(chapters 7 and 8, and the reproducibility page).
 
 Each experiment fixes a model, a data set (source, 2D keypoints, strides) and a
 training configuration.  ``run_experiment(name)`` trains it with

@@ -1,4 +1,4 @@
-"""Skeletons and adjacency matrices (chapters 2, 3 and 4).
+"""Skeletons and adjacency matrices (chapters 1, 2 and 3).
 
 The Human3.6M skeleton used by SemGCN has 16 joints.  A graph is described by
 its ``parents`` list (a tree) or directly by an adjacency matrix ``A`` of shape
@@ -8,7 +8,7 @@ Eq. 1.
 
 Grid graphs (``grid_adjacency``) describe an ``H x W`` image as a graph whose
 nodes are pixels and whose edges join each pixel to its 8 neighbours; they are
-used in chapter 4 to compare graph kernels with a real 3x3 convolution.
+used in chapter 3 to compare graph kernels with a real 3x3 convolution.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Training losses (the paper's Eq. 7; chapter 7).
+"""Training losses (the paper's Eq. 7; chapter 6).
 
 Poses are ``(..., K, 3)`` tensors.  Bones are the vectors from each joint's
 parent to the joint, one per non-root joint of the kinematic tree.

@@ -1,5 +1,5 @@
 """Evaluation metrics: MPJPE (Protocol #1), P-MPJPE (Protocol #2), per-action
-tables and the bone-length scale calibration of Sec. 5.2 (chapter 7).
+tables and the bone-length scale calibration of Sec. 5.2 (chapter 6).
 
 Poses are ``(N, K, 3)`` tensors or arrays in metres; errors are returned in
 millimetres.

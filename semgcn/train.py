@@ -1,4 +1,4 @@
-"""One training engine for every model (chapters 3, 7 and 8).
+"""One training engine for every model (chapters 2, 6 and 7).
 
 ``train(config, data, out_dir)`` trains a named model on a
 :class:`~semgcn.data.PoseData` whose tensors already live on the training

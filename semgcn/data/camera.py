@@ -1,6 +1,6 @@
 r"""Human3.6M camera model: world <-> camera coordinates and projection to pixels.
 
-Explained in chapter 2, *Human pose as a graph*.
+Explained in chapter 1, *Human pose as a graph*.
 
 Every function here is batched and works on torch tensors (CPU or CUDA) and on
 numpy arrays, with one implementation of the maths.  The result has the type of

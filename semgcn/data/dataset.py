@@ -1,4 +1,4 @@
-"""Prepared pose datasets as device-resident tensors (chapters 2 and 7).
+"""Prepared pose datasets as device-resident tensors (chapters 1 and 6).
 
 Every data source (Human3.6M, the synthetic generator) ends up as a
 :class:`PoseData`: three :class:`PoseSplit` objects (train / validation / test)

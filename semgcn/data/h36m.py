@@ -1,6 +1,6 @@
 """Human3.6M: reading the community files, ground-truth 2D, the protocol splits.
 
-Explained in chapter 2, *Human pose as a graph* (camera model, 16-joint
+Explained in chapter 1, *Human pose as a graph* (camera model, 16-joint
 skeleton) and chapter 7 (the full-data experiments).
 
 Human3.6M is licensed for non-commercial research and may not be

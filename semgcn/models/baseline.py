@@ -1,4 +1,4 @@
-"""The fully connected baseline of Martinez et al. (ICCV 2017), Table 3 (chapter 9)."""
+"""The fully connected baseline of Martinez et al. (ICCV 2017), Table 3 (chapter 8)."""
 from __future__ import annotations
 
 import torch

@@ -1,5 +1,5 @@
 """SemGCN, ResGCN and the ablation family (the paper's Fig. 2 and Table 1;
-chapters 3, 6, 7 and 8).
+chapters 2, 5, 6 and 7).
 
 One network shape covers every row of Table 1 and the graph-convolution
 baselines of Table 3::
@@ -79,7 +79,7 @@ class SemGCN(nn.Module):
     Shapes: ``(B, K, in_features) -> (B, K, out_features)``.
     Parameter counts for 16 joints, width 128, 4 blocks: semantic with
     non-local 434,703; without 267,343; vanilla 135,171 (ResGCN) and
-    302,531 with non-local.  Explained in chapter 7.
+    302,531 with non-local.  Explained in chapter 6.
     """
 
     def __init__(self, adj: torch.Tensor | None = None, conv: str = "semantic", nonlocal_blocks: bool = True,

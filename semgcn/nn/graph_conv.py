@@ -1,4 +1,4 @@
-"""Graph convolutions on a fixed skeleton graph (chapters 3 and 5).
+"""Graph convolutions on a fixed skeleton graph (chapters 2 and 4).
 
 All layers take node features ``x`` of shape ``(B, K, C_in)`` (batch, nodes,
 channels) and return ``(B, K, C_out)``.  The graph is a ``(K, K)`` adjacency
@@ -40,7 +40,7 @@ class GraphConv(nn.Module):
     every neighbour: the limitation that semantic graph convolutions remove.
     The non-linearity of Eq. 1 is applied by the surrounding block.
 
-    Shapes: ``(B, K, C_in) -> (B, K, C_out)``.  Explained in chapter 3.
+    Shapes: ``(B, K, C_in) -> (B, K, C_out)``.  Explained in chapter 2.
     """
 
     def __init__(self, in_features: int, out_features: int, adj: torch.Tensor, bias: bool = True,
@@ -145,7 +145,7 @@ class SemGraphConv(_TwoTransformGraphConv):
     adjacency :math:`D^{-1}A`: with ``W[0] == W[1]`` the layer is then exactly
     a row-normalised graph convolution.
 
-    Shapes: ``(B, K, C_in) -> (B, K, C_out)``.  Explained in chapter 5.
+    Shapes: ``(B, K, C_in) -> (B, K, C_out)``.  Explained in chapter 4.
     """
 
     def __init__(self, in_features: int, out_features: int, adj: torch.Tensor, bias: bool = True,
@@ -180,7 +180,7 @@ class EdgeMaskGraphConv(_TwoTransformGraphConv):
     Self and neighbour transforms are kept separate so that the comparison
     with SemGraphConv changes only the normalisation (same parameter count).
 
-    Shapes: ``(B, K, C_in) -> (B, K, C_out)``.  Explained in chapter 5.
+    Shapes: ``(B, K, C_in) -> (B, K, C_out)``.  Explained in chapter 4.
     """
 
     def __init__(self, in_features: int, out_features: int, adj: torch.Tensor, bias: bool = True):
@@ -210,7 +210,7 @@ class AttentionGraphConv(nn.Module):
     SemGraphConv's input-independent priors.  With ``heads > 1`` the output
     channels are split into heads that attend independently.
 
-    Shapes: ``(B, K, C_in) -> (B, K, C_out)``.  Explained in chapter 5.
+    Shapes: ``(B, K, C_in) -> (B, K, C_out)``.  Explained in chapter 4.
     """
 
     def __init__(self, in_features: int, out_features: int, adj: torch.Tensor, bias: bool = True,

@@ -1,5 +1,5 @@
 """From CNN kernels to graph kernels: the four operators of the paper's Fig. 1
-as layers on image tensors ``(B, C, H, W)`` (chapter 4).
+as layers on image tensors ``(B, C, H, W)`` (chapter 3).
 
 An image is a grid graph whose nodes are pixels joined to their 8
 neighbours.  A 3x3 convolution learns a different matrix ``W_p`` for each of
@@ -39,7 +39,7 @@ class GridGraphConv(nn.Module):
     Shapes: ``(B, C_in, H, W) -> (B, C_out, H, W)`` (3x3 neighbourhood, zero
     padding for ``conv``, missing neighbours for the graph modes).
     ``shared`` needs ``height`` and ``width`` (it builds the normalised grid
-    adjacency, ``(HW, HW)``).  Explained in chapter 4.
+    adjacency, ``(HW, HW)``).  Explained in chapter 3.
     """
 
     def __init__(self, in_channels: int, out_channels: int, mode: str = "vector", bias: bool = True,

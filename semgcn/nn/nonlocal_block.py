@@ -1,4 +1,4 @@
-"""Non-local layers over the nodes of a graph (the paper's Eq. 4, chapter 6)."""
+"""Non-local layers over the nodes of a graph (the paper's Eq. 4, chapter 5)."""
 from __future__ import annotations
 
 from typing import Sequence
@@ -41,7 +41,7 @@ class GraphNonLocal(nn.Module):
     adjacent and pools with a stride; gathering the pair members directly
     gives the same result without moving ``x``.)
 
-    Shapes: ``(B, K, C) -> (B, K, C)``.  Explained in chapter 6.
+    Shapes: ``(B, K, C) -> (B, K, C)``.  Explained in chapter 5.
     """
 
     def __init__(self, channels: int, inter_channels: int | None = None, pairwise: str = "concatenation",

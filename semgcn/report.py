@@ -1,0 +1,382 @@
+"""Tables, curves and provenance notes built from shipped experiment records
+(chapters 7 *Ablation study*, 8 *Comparisons and detected 2D inputs*, 9 *Image
+features*, and the reproducibility page).
+
+A shipped record is ``results/<name>/record.json`` written by
+:func:`semgcn.experiments.run_experiment` (format: :func:`semgcn.train.train`).
+Every function here takes ``results_dir`` (default
+:data:`semgcn.experiments.RESULTS_DIR`, looked up at call time) and works
+whatever has been shipped: a missing record gives a row that says so and names
+the command that produces it, never a made-up number.
+
+Main entry points:
+
+* :func:`results_table` / :func:`results_markdown`: our MPJPE and P-MPJPE,
+  parameters, epochs, training time, hardware, data and command, beside the
+  paper's and the official code's numbers (:data:`semgcn.experiments.PAPER`)
+  and the differences in mm;
+* :func:`curves` / :func:`plot_fig4`: the paper's Fig. 4 (training loss and
+  validation error per epoch) from shipped records or from live runs;
+* :func:`per_action` and :data:`PAPER_TABLE2`: the per-action table (Table 2);
+* :func:`reproducibility_markdown`: every shipped number with the command,
+  data and hardware that produced it.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import math
+from pathlib import Path
+from typing import Iterable, Mapping, Sequence
+
+from . import experiments as _experiments
+
+__all__ = ["ABLATION", "COMPARISON_GT", "COMPARISON_SH", "TABLE2_ACTIONS", "TABLE2_SHORT", "PAPER_TABLE2",
+           "experiment_command", "missing_note", "load_records", "shipped", "published", "parameter_count",
+           "results_table", "results_markdown", "provenance_markdown", "per_action", "best_shipped",
+           "plot_fig4", "curves", "format_duration", "reproducibility_markdown"]
+
+#: Table 1 rows, in the paper's order (chapter 7).
+ABLATION = ("h36m-resgcn", "h36m-semgcn-no-semgconv", "h36m-semgcn-no-nonlocal", "h36m-semgcn")
+#: Table 3 rows with ground-truth 2D inputs, plus the channel-wise SemGConv (chapter 8).
+COMPARISON_GT = ("h36m-gat", "h36m-stgcn", "h36m-fc", "h36m-semgcn", "h36m-semgcn-channelwise")
+#: Table 3 rows with detected 2D inputs (Stacked Hourglass, MPII-pretrained here) (chapter 8).
+COMPARISON_SH = ("h36m-sh-fc", "h36m-sh-semgcn")
+
+#: The 15 Human3.6M actions in the column order of the paper's Table 2.
+TABLE2_ACTIONS = ("Directions", "Discussion", "Eating", "Greeting", "Phoning", "Photo", "Posing", "Purchases",
+                  "Sitting", "SittingDown", "Smoking", "Waiting", "WalkDog", "Walking", "WalkTogether")
+#: The paper's column headings for those actions.
+TABLE2_SHORT = ("Direct.", "Discuss", "Eating", "Greet", "Phone", "Photo", "Pose", "Purch.", "Sitting",
+                "SittingD.", "Smoke", "Wait", "WalkD.", "Walk", "WalkT.")
+
+#: The paper's own rows of Table 2 (Protocol #1, mm), quoted from Zhao et al.
+#: (CVPR 2019): "Ours (HG)" (Configuration #1, Stacked Hourglass
+#: detections fine-tuned on Human3.6M), "Ours (RN w/ FP)" (Configuration #2,
+#: image features) and "Ours (GT)" (ground-truth 2D).  Published numbers,
+#: not measured here; ``"Average"`` is the paper's "Avg." column.
+PAPER_TABLE2 = {
+    "Ours (HG)": dict(zip(TABLE2_ACTIONS + ("Average",), (
+        48.2, 60.8, 51.8, 64.0, 64.6, 53.6, 51.1, 67.4, 88.7, 57.7, 73.2, 65.6, 48.9, 64.8, 51.9, 60.8))),
+    "Ours (RN w/ FP)": dict(zip(TABLE2_ACTIONS + ("Average",), (
+        47.3, 60.7, 51.4, 60.5, 61.1, 49.9, 47.3, 68.1, 86.2, 55.0, 67.8, 61.0, 42.1, 60.6, 45.3, 57.6))),
+    "Ours (GT)": dict(zip(TABLE2_ACTIONS + ("Average",), (
+        37.8, 49.4, 37.6, 40.9, 45.1, 41.4, 40.1, 48.3, 50.1, 42.2, 53.5, 44.3, 40.5, 47.3, 39.0, 43.8))),
+}
+
+_NOTES = {
+    "semgcn-channelwise": "channel-wise SemGConv (Eq. 3) with 2D inputs only: the paper uses Eq. 3 only with "
+                          "image features (Configuration #2) and the official code never reported this row",
+    "gat": "GAT/aGCN-style attention as implemented here; the paper's 0.16M is a different variant",
+}
+
+
+# ----------------------------------------------------------------------------- small helpers
+
+def _results_dir(results_dir) -> Path:
+    return Path(results_dir) if results_dir is not None else Path(_experiments.RESULTS_DIR)
+
+
+def _experiment(name: str):
+    return _experiments.EXPERIMENTS.get(name)
+
+
+def _model_of(name: str, record: dict | None = None) -> str:
+    exp = _experiment(name)
+    if exp is not None:
+        return exp.model
+    if record is not None:
+        return record.get("config", {}).get("model", name)
+    return name
+
+
+def _keypoints_of(name: str, record: dict | None = None) -> str | None:
+    exp = _experiment(name)
+    if exp is not None:
+        return exp.data.get("keypoints", "gt" if exp.data.get("source") == "h36m" else None)
+    if record is not None:
+        return (record.get("data") or {}).get("keypoints")
+    return None
+
+
+def experiment_command(name: str) -> str:
+    """The command that trains experiment ``name`` and ships its record."""
+    exp = _experiment(name)
+    needs_h36m = exp is None or exp.data.get("source") == "h36m"
+    return f"python -m semgcn experiment {name}" + (" --h36m PATH" if needs_h36m else "")
+
+
+def missing_note(name: str) -> str:
+    """What the book says for an experiment that has not been shipped."""
+    return f"not yet shipped; produce it with `{experiment_command(name)}`"
+
+
+def format_duration(seconds) -> str:
+    """``3725 -> '1.0 h'``, ``95 -> '1.6 min'``, ``12 -> '12 s'``; ``None`` -> ``'–'``."""
+    if seconds is None or not isinstance(seconds, (int, float)) or not math.isfinite(seconds):
+        return "–"
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    if seconds >= 60:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds:.0f} s"
+
+
+def _fmt(value, digits: int = 2) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    return f"{value:.{digits}f}"
+
+
+def _signed(value, digits: int = 1) -> str:
+    return "–" if value is None else f"{value:+.{digits}f}"
+
+
+def _cell(text) -> str:
+    """Make ``text`` safe inside a Markdown table cell."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+# ----------------------------------------------------------------------------- loading
+
+def load_records(names: Iterable[str], results_dir=None) -> dict:
+    """``{name: record or None}`` for each experiment name (``None``: not shipped)."""
+    out = {}
+    for name in names:
+        try:
+            out[name] = _experiments.load_result(name, _results_dir(results_dir))
+        except FileNotFoundError:
+            out[name] = None
+    return out
+
+
+def shipped(results_dir=None) -> list:
+    """Names of every shipped record in ``results_dir`` (sorted)."""
+    root = _results_dir(results_dir)
+    if not root.is_dir():
+        return []
+    return sorted(p.parent.name for p in root.glob("*/record.json"))
+
+
+def published(name: str) -> dict:
+    """Published numbers for experiment ``name`` (Protocol #1, mm).
+
+    Returns ``{"paper", "official_code", "params_paper", "comparable", "note"}``.
+    With ground-truth 2D, ``paper`` is Table 1/3's number.  With detected 2D,
+    it is the paper's number in parentheses (Stacked Hourglass fine-tuned on
+    Human3.6M), and ``comparable`` is ``False``: our detections come from an
+    MPII-pretrained detector, so the two numbers measure different inputs.
+    """
+    model = _model_of(name)
+    pub = _experiments.PAPER.get(model, {})
+    keypoints = _keypoints_of(name)
+    detected = keypoints not in (None, "gt")
+    out = {"paper": pub.get("paper_hg") if detected else pub.get("paper"),
+           "official_code": None if detected else pub.get("official_code"),
+           "params_paper": pub.get("params_paper"), "comparable": not detected, "note": _NOTES.get(model, "")}
+    if detected:
+        out["note"] = ("2D from a Stacked Hourglass pre-trained on MPII (not fine-tuned on Human3.6M as in the "
+                       "paper): the paper's number in parentheses is not comparable")
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def parameter_count(model: str) -> int:
+    """Trainable parameters of the named model at its full (paper) size."""
+    from .models import build_model, count_parameters
+    return count_parameters(build_model(model))
+
+
+# ----------------------------------------------------------------------------- tables
+
+def results_table(names: Sequence[str], results_dir=None) -> list:
+    """One row (a dict) per experiment, shipped or not.
+
+    Keys: ``name``, ``model``, ``method`` (display name), ``shipped``,
+    ``mpjpe``, ``p_mpjpe`` (our test errors, mm, ``None`` when not shipped),
+    ``parameters`` (counted on the model built now), ``params_paper``,
+    ``paper``, ``official_code``, ``diff_paper`` and ``diff_official`` (ours
+    minus published, mm; positive means we are worse; ``None`` when either is
+    missing or the numbers are not comparable), ``comparable``, ``epochs``,
+    ``best_epoch``, ``train_seconds``, ``hardware``, ``data``, ``command``,
+    ``keypoints``, ``note`` and ``missing`` (the sentence to print instead of
+    a number).
+    """
+    from .models import DISPLAY_NAMES
+
+    rows = []
+    for name, rec in load_records(names, results_dir).items():
+        model = _model_of(name, rec)
+        pub = published(name)
+        test = (rec or {}).get("test") or {}
+        ours = test.get("mpjpe")
+        hist = (rec or {}).get("history") or {}
+        comparable = pub["comparable"]
+        row = {
+            "name": name, "model": model, "method": DISPLAY_NAMES.get(model, model), "shipped": rec is not None,
+            "mpjpe": ours, "p_mpjpe": test.get("p_mpjpe"),
+            "parameters": (rec or {}).get("parameters") or parameter_count(model),
+            "params_paper": pub["params_paper"], "paper": pub["paper"], "official_code": pub["official_code"],
+            "diff_paper": ours - pub["paper"] if ours is not None and pub["paper"] is not None and comparable else None,
+            "diff_official": (ours - pub["official_code"] if ours is not None and pub["official_code"] is not None
+                              else None),
+            "comparable": comparable, "keypoints": _keypoints_of(name, rec),
+            "epochs": len(hist.get("epoch", [])) if rec else None, "best_epoch": (rec or {}).get("best_epoch"),
+            "train_seconds": (rec or {}).get("train_seconds"), "hardware": (rec or {}).get("hardware"),
+            "data": ((rec or {}).get("data") or {}).get("source"),
+            "command": (rec or {}).get("command") or experiment_command(name),
+            "note": pub["note"], "missing": None if rec else missing_note(name),
+        }
+        rows.append(row)
+    return rows
+
+
+def provenance_markdown(rows: Sequence[Mapping]) -> str:
+    """A bullet per row: the command, data and hardware behind a shipped
+    number, or the "not yet shipped" sentence."""
+    lines = []
+    for r in rows:
+        if r["shipped"]:
+            lines.append(f"- **{r['name']}**: `{r['command']}`; data: {r['data']}; hardware: {r['hardware']}; "
+                         f"{r['epochs']} epochs (best validation epoch {r['best_epoch']}), "
+                         f"{format_duration(r['train_seconds'])} of training.")
+        else:
+            lines.append(f"- **{r['name']}**: {r['missing']}.")
+    return "\n".join(lines)
+
+
+def results_markdown(names_or_rows, results_dir=None, provenance: bool = True) -> str:
+    """:func:`results_table` as Markdown (for ``IPython.display.Markdown``),
+    followed by :func:`provenance_markdown` and the rows' notes."""
+    rows = list(names_or_rows)
+    if rows and not isinstance(rows[0], Mapping):
+        rows = results_table(rows, results_dir)
+    head = ("| method | experiment | params (ours) | params (paper) | MPJPE ours | P-MPJPE ours | paper | "
+            "ours − paper | official code | ours − official | epochs | training time |")
+    lines = [head, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        paper = "–" if r["paper"] is None else (f"{r['paper']:.1f}" if r["comparable"] else f"({r['paper']:.1f})*")
+        diff_paper = _signed(r["diff_paper"]) if r["comparable"] else "n/c*"
+        official = "–" if r["official_code"] is None else f"{r['official_code']:.2f}"
+        ours = _fmt(r["mpjpe"]) if r["shipped"] else "not yet shipped"
+        lines.append("| " + " | ".join(_cell(c) for c in (
+            r["method"], f"`{r['name']}`", f"{r['parameters']:,}", r["params_paper"] or "–", ours,
+            _fmt(r["p_mpjpe"]), paper, diff_paper, official, _signed(r["diff_official"], 2),
+            r["epochs"] if r["epochs"] is not None else "–", format_duration(r["train_seconds"]))) + " |")
+    out = "\n".join(lines)
+    if any(not r["comparable"] for r in rows):
+        out += ("\n\n\\* The paper's number in parentheses uses Stacked Hourglass detections fine-tuned on "
+                "Human3.6M; ours come from a Stacked Hourglass pre-trained on MPII only: not comparable (n/c).")
+    if provenance:
+        out += "\n\n" + provenance_markdown(rows)
+        notes = sorted({r["note"] for r in rows if r["note"] and r["comparable"]})
+        if notes:
+            out += "\n\n" + "\n".join(f"Note: {n}." for n in notes)
+    return out
+
+
+def per_action(name: str, results_dir=None, protocol: str = "mpjpe") -> dict | None:
+    """``{action: error, ..., "Average": error}`` (mm) of a shipped record's
+    test set, actions in Table 2's order; ``None`` when not shipped."""
+    rec = load_records([name], results_dir)[name]
+    if rec is None or "test" not in rec:
+        return None
+    table = rec["test"].get(f"{protocol}_per_action") or {}
+    out = {a: table[a] for a in TABLE2_ACTIONS if a in table}
+    out.update({a: v for a, v in table.items() if a not in out})
+    out["Average"] = rec["test"][protocol]
+    return out
+
+
+def best_shipped(names: Sequence[str], results_dir=None) -> str | None:
+    """The shipped experiment among ``names`` with the lowest test MPJPE."""
+    recs = {n: r for n, r in load_records(names, results_dir).items() if r and "test" in r}
+    return min(recs, key=lambda n: recs[n]["test"]["mpjpe"]) if recs else None
+
+
+# ----------------------------------------------------------------------------- curves (Fig. 4)
+
+def plot_fig4(histories: Mapping[str, Mapping], axes=None, title: str | None = None, logy: bool = True,
+              val_label: str = "validation MPJPE (mm)"):
+    """The paper's Fig. 4 for any runs: training loss (left) and validation
+    error (right) per epoch.
+
+    ``histories`` maps a label to a training history (``record["history"]``
+    of :func:`semgcn.train.train`: ``train_loss`` and ``val_mpjpe`` lists).
+    Returns the matplotlib figure.
+    """
+    import matplotlib.pyplot as plt
+
+    from .viz import plot_training_curves
+
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), layout="constrained")
+    else:
+        fig = axes[0].figure
+    for ax, key, ylabel in ((axes[0], "train_loss", "training loss (MSE, m²)"), (axes[1], "val_mpjpe", val_label)):
+        runs = {label: {key: h[key]} for label, h in histories.items() if h.get(key)}
+        plot_training_curves(runs, keys=[key], ax=ax, ylabel=ylabel, logy=logy and key == "train_loss")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def curves(names: Sequence[str], results_dir=None, axes=None, title: str | None = None):
+    """Fig. 4 from shipped records (display names as labels); ``None`` when
+    none of ``names`` has been shipped."""
+    from .models import DISPLAY_NAMES
+
+    recs = {n: r for n, r in load_records(names, results_dir).items() if r is not None}
+    if not recs:
+        return None
+    histories = {DISPLAY_NAMES.get(_model_of(n, r), n): r["history"] for n, r in recs.items()}
+    return plot_fig4(histories, axes=axes, title=title)
+
+
+# ----------------------------------------------------------------------------- reproducibility page
+
+def reproducibility_markdown(results_dir=None) -> str:
+    """Every shipped record: its numbers and the command, data and hardware
+    that produced them; then the experiments not yet shipped, with their
+    commands.  For the book's reproducibility page."""
+    root = _results_dir(results_dir)
+    names = shipped(root)
+    lines = []
+    if names:
+        lines += ["| experiment | test MPJPE (mm), Protocol #1 | test P-MPJPE (mm), Protocol #2 | parameters | "
+                  "command | data | hardware | training |",
+                  "|---|---:|---:|---:|---|---|---|---|"]
+        extra = []
+        for name in names:
+            try:
+                with open(root / name / "record.json") as f:
+                    rec = json.load(f)
+            except (OSError, ValueError) as exc:
+                lines.append(f"| `{name}` | unreadable record: {_cell(exc)} | – | – | – | – | – | – |")
+                continue
+            test = rec.get("test") or {}
+            hist = rec.get("history") or {}
+            versions = rec.get("versions") or {}
+            training = (f"{len(hist.get('epoch', []))} epochs, {format_duration(rec.get('train_seconds'))}; "
+                        f"semgcn {versions.get('semgcn', '?')}, torch {versions.get('torch', '?')}, "
+                        f"commit {rec.get('git_commit', '?')}")
+            params = rec.get("parameters")
+            lines.append("| " + " | ".join(_cell(c) for c in (
+                f"`{name}`", _fmt(test.get("mpjpe")), _fmt(test.get("p_mpjpe")),
+                f"{params:,}" if isinstance(params, int) else "–",
+                f"`{rec.get('command', experiment_command(name))}`", (rec.get("data") or {}).get("source", "?"),
+                rec.get("hardware", "?"), training)) + " |")
+            cross = rec.get("cross_eval") or {}
+            if "test" in cross:
+                extra.append(f"- `{name}` evaluated on {cross.get('source', 'other data')}: MPJPE "
+                             f"{_fmt(cross['test'].get('mpjpe'))} mm, P-MPJPE {_fmt(cross['test'].get('p_mpjpe'))} mm "
+                             f"(same command, same hardware).")
+        if extra:
+            lines += ["", "Cross-evaluations:", "", *extra]
+    else:
+        lines.append("No experiment has been shipped yet (no `results/*/record.json`).")
+    missing = [n for n in _experiments.EXPERIMENTS if n not in names]
+    if missing:
+        lines += ["", "Not yet shipped:", ""]
+        lines += [f"- `{n}` ({_experiments.EXPERIMENTS[n].description}): {missing_note(n)}" for n in missing]
+    return "\n".join(lines)

@@ -1,0 +1,159 @@
+"""semgcn.report: tables, Fig. 4 curves and the reproducibility page from
+shipped records (fake records written to tmp_path, never to results/)."""
+import json
+
+import matplotlib
+import pytest
+import torch
+
+matplotlib.use("Agg")
+
+from semgcn import experiments, report
+from semgcn.data import PoseData, PoseSplit
+from semgcn.models import build_model, count_parameters
+from semgcn.train import TrainConfig, train
+
+ACTIONS = list(report.TABLE2_ACTIONS)
+
+
+def _split(n, seed):
+    g = torch.Generator().manual_seed(seed)
+    y = torch.randn(n, 16, 3, generator=g) * 0.2
+    y[:, 0] = 0
+    x = y[..., :2] / (y[..., 2:] + 4.0)
+    return PoseSplit(x, y, torch.arange(n) % 15, torch.zeros(n, dtype=torch.long), torch.zeros(n, dtype=torch.long),
+                     ACTIONS, ["S9"])
+
+
+@pytest.fixture(scope="module")
+def real_record(tmp_path_factory):
+    """A record written by the real training engine (tiny model, fake poses)."""
+    data = PoseData(_split(256, 0), _split(64, 1), _split(90, 2), "fake poses for tests", {"keypoints": "gt"})
+    cfg = TrainConfig(model="semgcn", model_kwargs={"hidden": 8, "num_blocks": 1}, epochs=2, batch_size=64,
+                      device="cpu")
+    return train(cfg, data, tmp_path_factory.mktemp("run"), progress=False,
+                 command="python -m semgcn experiment h36m-semgcn --h36m PATH")
+
+
+def ship(results_dir, name, record, **changes):
+    rec = json.loads(json.dumps(record))
+    rec.update(changes)
+    (results_dir / name).mkdir(parents=True, exist_ok=True)
+    (results_dir / name / "record.json").write_text(json.dumps(rec))
+    return rec
+
+
+def test_paper_table2_rows_are_consistent():
+    for label, row in report.PAPER_TABLE2.items():
+        assert list(row)[:15] == ACTIONS and len(row) == 16, label
+        mean = sum(row[a] for a in ACTIONS) / 15
+        assert abs(mean - row["Average"]) < 0.06, (label, mean)  # quoted values agree with their own average
+    assert report.PAPER_TABLE2["Ours (GT)"]["Average"] == experiments.PAPER["semgcn"]["paper"]
+
+
+def test_nothing_shipped(tmp_path):
+    rows = report.results_table(report.ABLATION, tmp_path)
+    assert [r["name"] for r in rows] == list(report.ABLATION)
+    assert not any(r["shipped"] for r in rows)
+    assert [r["parameters"] for r in rows] == [135_171, 302_531, 267_343, 434_703]
+    assert [r["paper"] for r in rows] == [94.4, 65.9, 52.5, 43.8]
+    assert all(r["mpjpe"] is None and r["diff_paper"] is None for r in rows)
+    md = report.results_markdown(report.ABLATION, tmp_path)
+    for name in report.ABLATION:
+        assert f"not yet shipped; produce it with `python -m semgcn experiment {name} --h36m PATH`" in md
+    assert report.curves(report.ABLATION, tmp_path) is None
+    assert report.best_shipped(report.ABLATION, tmp_path) is None
+    assert report.per_action("h36m-semgcn", tmp_path) is None
+    page = report.reproducibility_markdown(tmp_path / "does-not-exist")
+    assert "No experiment has been shipped yet" in page and "`h36m-sh-fc`" in page
+
+
+def test_shipped_rows_differences_and_provenance(tmp_path, real_record):
+    ours = real_record["test"]["mpjpe"]
+    ship(tmp_path, "h36m-semgcn", real_record)
+    rows = {r["name"]: r for r in report.results_table(report.ABLATION, tmp_path)}
+    r = rows["h36m-semgcn"]
+    assert r["shipped"] and r["mpjpe"] == pytest.approx(ours) and r["p_mpjpe"] == real_record["test"]["p_mpjpe"]
+    assert r["diff_paper"] == pytest.approx(ours - 43.8)
+    assert r["diff_official"] == pytest.approx(ours - 40.78)
+    assert r["epochs"] == 2 and r["best_epoch"] in (1, 2)
+    assert r["parameters"] == real_record["parameters"]  # the record's count (a tiny model here)
+    assert r["hardware"] == real_record["hardware"] and r["data"] == "fake poses for tests"
+    assert r["train_seconds"] == real_record["train_seconds"]
+    assert not rows["h36m-resgcn"]["shipped"]
+    md = report.results_markdown(report.ABLATION, tmp_path)
+    assert f"{ours:.2f}" in md and f"{ours - 43.8:+.1f}" in md and f"{ours - 40.78:+.2f}" in md
+    assert "`python -m semgcn experiment h36m-semgcn --h36m PATH`; data: fake poses for tests" in md
+    assert "h36m-resgcn**: not yet shipped" in md
+    assert report.best_shipped(report.ABLATION, tmp_path) == "h36m-semgcn"
+
+
+def test_detected_inputs_are_not_compared_with_the_paper(tmp_path, real_record):
+    ship(tmp_path, "h36m-sh-semgcn", real_record, data={"source": "Human3.6M, 2D: sh_pt_mpii",
+                                                         "keypoints": "sh_pt_mpii"})
+    (row,) = report.results_table(["h36m-sh-semgcn"], tmp_path)
+    assert row["keypoints"] == "sh_pt_mpii" and not row["comparable"]
+    assert row["paper"] == 61.1 and row["diff_paper"] is None and row["official_code"] is None
+    md = report.results_markdown([row])
+    assert "(61.1)*" in md and "n/c" in md and "MPII" in md
+
+
+def test_per_action_and_best(tmp_path, real_record):
+    ship(tmp_path, "h36m-semgcn", real_record)
+    worse = json.loads(json.dumps(real_record))
+    worse["test"]["mpjpe"] += 10
+    ship(tmp_path, "h36m-fc", worse)
+    table = report.per_action("h36m-semgcn", tmp_path)
+    assert list(table)[:15] == ACTIONS and table["Average"] == pytest.approx(real_record["test"]["mpjpe"])
+    assert report.best_shipped(report.COMPARISON_GT, tmp_path) == "h36m-semgcn"
+    p2 = report.per_action("h36m-semgcn", tmp_path, protocol="p_mpjpe")
+    assert p2["Average"] == pytest.approx(real_record["test"]["p_mpjpe"])
+
+
+def test_curves_from_records_and_live_histories(tmp_path, real_record):
+    ship(tmp_path, "h36m-semgcn", real_record)
+    ship(tmp_path, "h36m-resgcn", real_record, config={**real_record["config"], "model": "resgcn"})
+    fig = report.curves(report.ABLATION, tmp_path)
+    left, right = fig.axes[:2]
+    assert {l.get_label() for l in left.get_lines()} == {"ResGCN", "SemGCN"}
+    assert list(right.get_lines()[0].get_ydata()) == pytest.approx(real_record["history"]["val_mpjpe"])
+    assert left.get_yscale() == "log"
+    fig2 = report.plot_fig4({"live": real_record["history"]}, title="live")
+    assert len(fig2.axes[0].get_lines()) == 1
+    import matplotlib.pyplot as plt
+    plt.close("all")
+
+
+def test_reproducibility_page_lists_every_shipped_number(tmp_path, real_record):
+    ship(tmp_path, "h36m-semgcn", real_record)
+    ship(tmp_path, "synthetic-semgcn", real_record, command="python -m semgcn experiment synthetic-semgcn",
+         cross_eval={"source": "Human3.6M (test)", "test": {"mpjpe": 123.456}})
+    page = report.reproducibility_markdown(tmp_path)
+    assert f"{real_record['test']['mpjpe']:.2f}" in page and f"{real_record['test']['p_mpjpe']:.2f}" in page
+    assert "`python -m semgcn experiment h36m-semgcn --h36m PATH`" in page
+    assert "`python -m semgcn experiment synthetic-semgcn`" in page and "123.46" in page
+    assert real_record["hardware"] in page and "fake poses for tests" in page
+    not_yet = page.split("Not yet shipped:")[1]
+    assert "`h36m-semgcn`" not in not_yet and "`h36m-resgcn`" in not_yet
+    assert "--h36m PATH" in not_yet and "experiment synthetic-semgcn`" not in not_yet
+    # a broken record is reported, not fatal
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "record.json").write_text("{not json")
+    assert "unreadable record" in report.reproducibility_markdown(tmp_path)
+
+
+def test_default_results_dir_is_looked_up_at_call_time(tmp_path, real_record, monkeypatch):
+    ship(tmp_path, "h36m-semgcn", real_record)
+    monkeypatch.setattr(experiments, "RESULTS_DIR", tmp_path)
+    assert report.shipped() == ["h36m-semgcn"]
+    assert report.results_table(["h36m-semgcn"])[0]["shipped"]
+
+
+def test_parameter_counts_and_commands():
+    assert report.parameter_count("gat") == count_parameters(build_model("gat"))
+    assert report.experiment_command("synthetic-semgcn") == "python -m semgcn experiment synthetic-semgcn"
+    assert report.missing_note("h36m-fc").startswith("not yet shipped; produce it with `python -m semgcn")
+    assert report.format_duration(7200) == "2.0 h" and report.format_duration(90) == "1.5 min"
+    assert report.format_duration(None) == "–"
+    for name in report.ABLATION + report.COMPARISON_GT + report.COMPARISON_SH:
+        assert name in experiments.EXPERIMENTS

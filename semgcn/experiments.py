@@ -58,9 +58,7 @@ _RECIPE = dict(epochs=30, batch_size=64, lr=1e-3, lr_schedule="plateau", plateau
 
 EXPERIMENTS = {e.name: e for e in [
     Experiment("synthetic-semgcn", "SemGCN on the embedded synthetic poses (the default, no dataset needed)",
-               "semgcn", dict(source="synthetic"), dict(epochs=10, batch_size=256, lr=2e-3, lr_schedule="plateau",
-                                                         plateau_patience=1),
-               eval_data=dict(source="h36m", keypoints="gt")),
+               "semgcn", dict(source="synthetic"), _RECIPE, eval_data=dict(source="h36m", keypoints="gt")),
     *[Experiment(f"h36m-{m}", f"Table 1/3 row {m}, Human3.6M, ground-truth 2D", m, _H36M_GT, _RECIPE)
       for m in ("semgcn", "semgcn-no-nonlocal", "resgcn", "semgcn-no-semgconv", "fc", "stgcn", "gat",
                 "semgcn-channelwise")],

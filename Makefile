@@ -21,11 +21,13 @@ book: $(STAMP)
 
 ## make test: unit tests + every notebook executed with nbmake
 ## (CI passes NBMAKE_ARGS=--overwrite so that `make book` reuses the executed notebooks instead of running them again)
+## One single-threaded pytest worker per core: on small tensors that beats one multi-threaded process.
 test: $(STAMP)
-	$(PY) -m pytest tests --nbmake book -q $(NBMAKE_ARGS)
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest tests --nbmake book -q -n auto --nbmake-timeout=900 \
+	  --durations=15 $(NBMAKE_ARGS)
 
 test-fast: $(STAMP)
-	$(PY) -m pytest tests -q -m "not slow"
+	OMP_NUM_THREADS=1 $(PY) -m pytest tests -q -n auto -m "not slow"
 
 site-check: $(STAMP)
 	$(PY) tests/site_check.py _build/html

@@ -20,7 +20,6 @@ book: $(STAMP)
 	@echo "open _build/html/index.html"
 
 ## make test: unit tests + every notebook executed with nbmake
-## (CI passes NBMAKE_ARGS=--overwrite so that `make book` reuses the executed notebooks instead of running them again)
 ## One single-threaded pytest worker per core: on small tensors that beats one multi-threaded process.
 test: $(STAMP)
 	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest tests --nbmake book -q -n auto --nbmake-timeout=900 \

@@ -40,7 +40,7 @@ from .losses import pose_loss
 from .metrics import action_average, mpjpe, p_mpjpe, per_action_errors
 from .models import build_model, count_parameters
 
-__all__ = ["TrainConfig", "train", "make_optimizer", "evaluate", "predict", "epoch_batches", "pick_device", "atomic_save",
+__all__ = ["TrainConfig", "train", "make_optimizer", "plateau_update", "evaluate", "predict", "epoch_batches", "pick_device", "atomic_save",
            "atomic_write_json", "load_checkpoint", "load_model", "export_weights", "TrainingDiverged",
            "hardware_description"]
 
@@ -264,6 +264,21 @@ def make_optimizer(model: nn.Module, lr: float, device) -> torch.optim.Optimizer
         return torch.optim.Adam(model.parameters(), lr=lr, foreach=torch.device(device).type == "cuda")
 
 
+def plateau_update(state: dict, score: float, config, optimizer) -> None:
+    """The paper's schedule (Sec. 5.1): multiply the learning rate by
+    ``config.plateau_factor`` once the validation error ``score`` has not
+    improved for more than ``config.plateau_patience`` epochs.  Updates
+    ``state`` (``plateau_best``, ``plateau_bad``, ``lr``) in place."""
+    if score < state["plateau_best"] - 1e-4:
+        state["plateau_best"], state["plateau_bad"] = score, 0
+    else:
+        state["plateau_bad"] += 1
+        if state["plateau_bad"] > config.plateau_patience:
+            state["lr"] *= config.plateau_factor
+            state["plateau_bad"] = 0
+            _set_lr(optimizer, state["lr"])
+
+
 def _dist_info():
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         return torch.distributed.get_rank(), torch.distributed.get_world_size()
@@ -379,14 +394,7 @@ def train(config: TrainConfig, data, out_dir: str | os.PathLike, resume: bool = 
             torch.distributed.broadcast(v, 0)
             val = {"mpjpe": float(v[0]), "p_mpjpe": float(v[1])}
         if config.lr_schedule == "plateau":
-            if val["mpjpe"] < state["plateau_best"] - 1e-4:
-                state["plateau_best"], state["plateau_bad"] = val["mpjpe"], 0
-            else:
-                state["plateau_bad"] += 1
-                if state["plateau_bad"] > config.plateau_patience:
-                    state["lr"] *= config.plateau_factor
-                    state["plateau_bad"] = 0
-                    _set_lr(optimizer, state["lr"])
+            plateau_update(state, val["mpjpe"], config, optimizer)
         for key, value in (("epoch", epoch), ("train_loss", train_loss), ("val_mpjpe", val["mpjpe"]),
                            ("val_p_mpjpe", val["p_mpjpe"]), ("lr", optimizer.param_groups[0]["lr"]),
                            ("epoch_seconds", seconds), ("poses_per_second", len(batches) * config.batch_size * world / seconds),

@@ -43,7 +43,7 @@ from ..losses import pose_loss
 from ..metrics import action_average, mpjpe, p_mpjpe, per_action_errors
 from ..models import count_parameters
 from ..train import (TrainingDiverged, _git_commit, _package_version, atomic_save, atomic_write_json, epoch_batches,
-                     hardware_description, load_checkpoint, make_optimizer, pick_device)
+                     hardware_description, load_checkpoint, make_optimizer, pick_device, plateau_update)
 from .backbone import integral_loss
 from .model import ImageSemGCN, screen_inputs
 
@@ -320,11 +320,6 @@ def evaluate_3d(model: ImageSemGCN, split, config: ImageTrainConfig, cache: dict
 
 
 # --------------------------------------------------------------------------- the engine
-def _set_lr(optimizer, lr: float) -> None:
-    for group in optimizer.param_groups:
-        group["lr"] = lr
-
-
 def _cache_fits(config: ImageTrainConfig, model: ImageSemGCN, data, device) -> bool:
     if config.cache_features != "auto":
         return config.cache_features == "yes"
@@ -532,14 +527,7 @@ def train_stage(stage: str, config: ImageTrainConfig, data, out_dir, init_from=N
                                    f"last good checkpoint (epoch {state['epoch']}) is kept. Try a lower learning rate.")
         val, score = validate("val")
         if config.lr_schedule == "plateau":
-            if score < state["plateau_best"] - 1e-4:
-                state["plateau_best"], state["plateau_bad"] = score, 0
-            else:
-                state["plateau_bad"] += 1
-                if state["plateau_bad"] > config.plateau_patience:
-                    state["lr"] *= config.plateau_factor
-                    state["plateau_bad"] = 0
-                    _set_lr(optimizer, state["lr"])
+            plateau_update(state, score, config, optimizer)
         for key, value in (("epoch", epoch), ("train_loss", train_loss), (metric, score),
                            ("lr", optimizer.param_groups[0]["lr"]), ("epoch_seconds", seconds),
                            ("images_per_second", sum(len(i) for i in batches) / max(seconds, 1e-9)),

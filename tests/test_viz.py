@@ -372,3 +372,15 @@ def test_live_widget_carries_a_static_html_fallback(monkeypatch):
     assert "RWrist moved +" in report.value
     shift = float(report.value.split("largest 2D change: ")[1].split(" ")[0])
     assert shift < 1e-6  # the 2D projection did not move
+
+
+def test_training_curves_accepts_one_record_history():
+    import matplotlib
+    matplotlib.use("Agg")
+    from semgcn.viz import plot_training_curves
+    history = {"epoch": [1, 2, 3], "train_loss": [0.3, 0.2, 0.1], "val_mpjpe": [90.0, 70.0, 60.0], "lr": [1e-3] * 3}
+    ax = plot_training_curves(history, keys=["train_loss", "val_mpjpe"])
+    ys = [tuple(line.get_ydata()) for line in ax.get_lines()]
+    assert (0.3, 0.2, 0.1) in ys and (90.0, 70.0, 60.0) in ys
+    two = plot_training_curves({"a": history, "b": history}, keys=["val_mpjpe"])
+    assert len(two.get_lines()) == 2

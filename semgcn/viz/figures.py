@@ -79,7 +79,7 @@ def plot_training_curves(runs, *, keys: Sequence[str] | None = None, logy: bool 
         x: optional x values (epochs) shared by all runs; default 1, 2, ...
     """
     ax = _axes(ax)
-    if not isinstance(runs, Mapping) or not all(_is_history(v) for v in runs.values()):
+    if not isinstance(runs, Mapping) or _is_single_history(runs, keys) or not all(_is_history(v) for v in runs.values()):
         runs = {"": runs}
     colors = [c["color"] for c in __import__("matplotlib").rcParams["axes.prop_cycle"]]
     for r, (run, hist) in enumerate(runs.items()):
@@ -100,6 +100,13 @@ def plot_training_curves(runs, *, keys: Sequence[str] | None = None, logy: bool 
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize="small")
     return ax
+
+
+def _is_single_history(runs: Mapping, keys) -> bool:
+    """A record's ``history`` (``{"train_loss": [...], "val_mpjpe": [...]}``),
+    not a mapping of several runs: it holds the requested curve names."""
+    wanted = [keys] if isinstance(keys, str) else list(keys or ("train_loss", "val_mpjpe"))
+    return any(k in runs and not isinstance(runs[k], Mapping) for k in wanted)
 
 
 def _is_history(v) -> bool:

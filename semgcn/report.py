@@ -375,6 +375,16 @@ def reproducibility_markdown(results_dir=None) -> str:
             lines += ["", "Cross-evaluations:", "", *extra]
     else:
         lines.append("No experiment has been shipped yet (no `results/*/record.json`).")
+    summaries = sorted(_results_dir(results_dir).glob("*/summary.json")) if _results_dir(results_dir).is_dir() else []
+    if summaries:  # multi-run result sets (e.g. the image-feature comparison of chapter 9)
+        lines += ["", "Result sets made of several runs (each folder holds the per-run records):", ""]
+        for path in summaries:
+            with open(path) as f:
+                summary = json.load(f)
+            data = summary.get("data") or {}
+            source = data.get("source", "?") if isinstance(data, dict) else data
+            lines.append(f"- `{path.parent.name}`: `{summary.get('command', '?')}`; data: {source}; "
+                         f"hardware: {summary.get('hardware', '?')}; commit {summary.get('git_commit', '?')}.")
     missing = [n for n in _experiments.EXPERIMENTS if n not in names]
     if missing:
         lines += ["", "Not yet shipped:", ""]

@@ -178,33 +178,42 @@ def _check_subject(subject, source: str, key: str, known: Iterable[str]) -> None
                               f"(subjects with camera calibration: {', '.join(known)})")
 
 
+def _subjects_in_order(obj: dict) -> list:
+    return sorted(obj, key=lambda s: _subject_key(str(s)))
+
+
+def _walk_sequences(obj: dict, source: str, name: str, known_subjects: Iterable[str]):
+    """Yield ``(subject, sequence, key, value)`` of a ``dict[subject][sequence]``
+    file entry, subjects in numeric order, after checking each subject is known
+    and holds a dict (``key`` names the entry in error messages)."""
+    known_subjects = list(known_subjects)
+    for subject in _subjects_in_order(obj):
+        _check_subject(subject, source, name, known_subjects)
+        seqs = obj[subject]
+        if not isinstance(seqs, dict):
+            raise H36MFormatError(f"{source}: {name}[{subject!r}] must be a dict of sequences, "
+                                  f"got {type(seqs).__name__}")
+        for seq in sorted(seqs):
+            yield subject, seq, f"{name}[{subject!r}][{seq!r}]", seqs[seq]
+
+
 def _validate_positions_3d(obj, source: str, known_subjects: Iterable[str]) -> dict:
     """Check a ``dict[subject][sequence] -> (T, 32, 3)`` structure; float32, canonical names."""
     if not isinstance(obj, dict) or not obj:
         raise H36MFormatError(f"{source}: key 'positions_3d' must hold a non-empty dict[subject][sequence] -> "
                               f"(T, 32, 3) array, got {type(obj).__name__}")
-    known_subjects = list(known_subjects)
-    out = {}
-    for subject in sorted(obj, key=lambda s: _subject_key(str(s))):
-        seqs = obj[subject]
-        _check_subject(subject, source, "positions_3d", known_subjects)
-        if not isinstance(seqs, dict):
-            raise H36MFormatError(f"{source}: positions_3d[{subject!r}] must be a dict of sequences, "
-                                  f"got {type(seqs).__name__}")
-        out[subject] = {}
-        for seq in sorted(seqs):
-            key = f"positions_3d[{subject!r}][{seq!r}]"
-            name = canonical_sequence(str(seq))
-            if name in out[subject]:
-                raise H36MFormatError(f"{source}: {key} duplicates sequence {name!r} after canonical naming")
-            arr = seqs[seq]
-            if not isinstance(arr, np.ndarray) or arr.ndim != 3 or arr.shape[1:] != (32, 3) or arr.shape[0] == 0:
-                shape = getattr(arr, "shape", type(arr).__name__)
-                raise H36MFormatError(f"{source}: {key} must be a (T, 32, 3) array with T > 0, got {shape}")
-            arr = arr.astype(np.float32, copy=False)
-            if not np.isfinite(arr).all():
-                raise H36MFormatError(f"{source}: {key} of shape {arr.shape} holds NaN or infinite values")
-            out[subject][name] = arr
+    out = {subject: {} for subject in _subjects_in_order(obj)}
+    for subject, seq, key, arr in _walk_sequences(obj, source, "positions_3d", known_subjects):
+        name = canonical_sequence(str(seq))
+        if name in out[subject]:
+            raise H36MFormatError(f"{source}: {key} duplicates sequence {name!r} after canonical naming")
+        if not isinstance(arr, np.ndarray) or arr.ndim != 3 or arr.shape[1:] != (32, 3) or arr.shape[0] == 0:
+            shape = getattr(arr, "shape", type(arr).__name__)
+            raise H36MFormatError(f"{source}: {key} must be a (T, 32, 3) array with T > 0, got {shape}")
+        arr = arr.astype(np.float32, copy=False)
+        if not np.isfinite(arr).all():
+            raise H36MFormatError(f"{source}: {key} of shape {arr.shape} holds NaN or infinite values")
+        out[subject][name] = arr
     return out
 
 
@@ -280,44 +289,34 @@ def _validate_keypoints(obj, source: str, known_subjects: Iterable[str]) -> tupl
     if not isinstance(obj, dict) or not obj:
         raise H36MFormatError(f"{source}: key 'positions_2d' must hold a non-empty dict[subject][sequence] -> "
                               f"list of {NUM_CAMERAS} (T, J, 2) arrays, got {type(obj).__name__}")
-    known_subjects = list(known_subjects)
     joints = None
-    out = {}
-    for subject in sorted(obj, key=lambda s: _subject_key(str(s))):
-        _check_subject(subject, source, "positions_2d", known_subjects)
-        seqs = obj[subject]
-        if not isinstance(seqs, dict):
-            raise H36MFormatError(f"{source}: positions_2d[{subject!r}] must be a dict of sequences, "
-                                  f"got {type(seqs).__name__}")
-        out[subject] = {}
-        for seq in sorted(seqs):
-            key = f"positions_2d[{subject!r}][{seq!r}]"
-            views = seqs[seq]
-            if not isinstance(views, (list, tuple)) or len(views) != NUM_CAMERAS:
-                raise H36MFormatError(f"{source}: {key} must be a list of {NUM_CAMERAS} camera arrays, got "
-                                      f"{type(views).__name__} of length {len(views) if hasattr(views, '__len__') else '?'}")
-            arrays = []
-            for c, arr in enumerate(views):
-                if not isinstance(arr, np.ndarray) or arr.ndim != 3 or arr.shape[-1] != 2:
-                    raise H36MFormatError(f"{source}: {key}[{c}] must be a (T, J, 2) array, "
-                                          f"got {getattr(arr, 'shape', type(arr).__name__)}")
-                if joints is None:
-                    joints = arr.shape[1]
-                    if joints not in (16, 17, 32):
-                        raise H36MFormatError(
-                            f"{source}: {key}[{c}] has shape {arr.shape}: {joints} joints; expected 16 (SemGCN order), "
-                            "17 (H36M-17 order with the nose at index 9) or 32 (raw Human3.6M)")
-                elif arr.shape[1] != joints:
-                    raise H36MFormatError(f"{source}: {key}[{c}] has shape {arr.shape}, but other arrays have "
-                                          f"{joints} joints")
-                if arr.shape[0] != views[0].shape[0]:
-                    raise H36MFormatError(f"{source}: {key}[{c}] has {arr.shape[0]} frames, camera 0 has "
-                                          f"{views[0].shape[0]}")
-                arr = arr.astype(np.float32, copy=False)
-                if not np.isfinite(arr).all():
-                    raise H36MFormatError(f"{source}: {key}[{c}] of shape {arr.shape} holds NaN or infinite values")
-                arrays.append(arr)
-            out[subject][canonical_sequence(str(seq))] = arrays
+    out = {subject: {} for subject in _subjects_in_order(obj)}
+    for subject, seq, key, views in _walk_sequences(obj, source, "positions_2d", known_subjects):
+        if not isinstance(views, (list, tuple)) or len(views) != NUM_CAMERAS:
+            raise H36MFormatError(f"{source}: {key} must be a list of {NUM_CAMERAS} camera arrays, got "
+                                  f"{type(views).__name__} of length {len(views) if hasattr(views, '__len__') else '?'}")
+        arrays = []
+        for c, arr in enumerate(views):
+            if not isinstance(arr, np.ndarray) or arr.ndim != 3 or arr.shape[-1] != 2:
+                raise H36MFormatError(f"{source}: {key}[{c}] must be a (T, J, 2) array, "
+                                      f"got {getattr(arr, 'shape', type(arr).__name__)}")
+            if joints is None:
+                joints = arr.shape[1]
+                if joints not in (16, 17, 32):
+                    raise H36MFormatError(
+                        f"{source}: {key}[{c}] has shape {arr.shape}: {joints} joints; expected 16 (SemGCN order), "
+                        "17 (H36M-17 order with the nose at index 9) or 32 (raw Human3.6M)")
+            elif arr.shape[1] != joints:
+                raise H36MFormatError(f"{source}: {key}[{c}] has shape {arr.shape}, but other arrays have "
+                                      f"{joints} joints")
+            if arr.shape[0] != views[0].shape[0]:
+                raise H36MFormatError(f"{source}: {key}[{c}] has {arr.shape[0]} frames, camera 0 has "
+                                      f"{views[0].shape[0]}")
+            arr = arr.astype(np.float32, copy=False)
+            if not np.isfinite(arr).all():
+                raise H36MFormatError(f"{source}: {key}[{c}] of shape {arr.shape} holds NaN or infinite values")
+            arrays.append(arr)
+        out[subject][canonical_sequence(str(seq))] = arrays
     return out, joints
 
 

@@ -323,9 +323,15 @@ def train(config: TrainConfig, data, out_dir: str | os.PathLike, resume: bool = 
     ckpt_path = out_dir / "checkpoint.pt"
     if resume and ckpt_path.exists():
         ckpt = load_checkpoint(ckpt_path, map_location=device)
-        if ckpt["config"] != config.to_dict():
-            diff = {k: (ckpt["config"].get(k), v) for k, v in config.to_dict().items() if ckpt["config"].get(k) != v}
+        # The number of epochs may change on resume (extend or shorten a run): no
+        # schedule depends on it, so the result equals a run started with the new value.
+        diff = {k: (ckpt["config"].get(k), v) for k, v in config.to_dict().items()
+                if ckpt["config"].get(k) != v and k != "epochs"}
+        if diff:
             raise ValueError(f"cannot resume {ckpt_path}: its configuration differs (saved, requested): {diff}")
+        if ckpt["state"]["epoch"] > config.epochs:
+            raise ValueError(f"cannot resume {ckpt_path} with epochs={config.epochs}: it has already "
+                             f"trained {ckpt['state']['epoch']} epochs")
         model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
         history, state = ckpt["history"], ckpt["state"]

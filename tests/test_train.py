@@ -68,6 +68,22 @@ def test_resume_refuses_other_config(tmp_path):
         train(TrainConfig(**{**SMALL, "epochs": 1, "lr": 0.5}), data, tmp_path, resume=True, progress=False)
 
 
+def test_resume_with_more_or_fewer_epochs(tmp_path):
+    """Changing only ``epochs`` on resume extends a finished run exactly (no schedule
+    depends on the total); asking for fewer epochs than already trained is refused."""
+    data = fake_data()
+    cfg = {**SMALL, "lr_schedule": "plateau", "plateau_patience": 0}
+    full = train(TrainConfig(**{**cfg, "epochs": 3}), data, tmp_path / "full", progress=False)
+    short = train(TrainConfig(**{**cfg, "epochs": 2}), data, tmp_path / "ext", progress=False)
+    assert short["complete"] and short["config"]["epochs"] == 2
+    extended = train(TrainConfig(**{**cfg, "epochs": 3}), data, tmp_path / "ext", resume=True, progress=False)
+    assert extended["history"]["val_mpjpe"] == full["history"]["val_mpjpe"]
+    assert extended["history"]["lr"] == full["history"]["lr"]
+    assert extended["test"]["mpjpe"] == full["test"]["mpjpe"]
+    with pytest.raises(ValueError, match="already trained 3 epochs"):
+        train(TrainConfig(**{**cfg, "epochs": 2}), data, tmp_path / "ext", resume=True, progress=False)
+
+
 def test_record_contents(tmp_path):
     rec = train(TrainConfig(**{**SMALL, "epochs": 3, "lr": 5e-3}), fake_data(), tmp_path, progress=False)
     on_disk = json.loads((tmp_path / "record.json").read_text())

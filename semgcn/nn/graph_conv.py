@@ -59,7 +59,8 @@ class GraphConv(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _check_input(x, self.num_nodes, self.in_features, type(self).__name__)
-        out = torch.matmul(self.adj, x @ self.weight)
+        h = x @ self.weight
+        out = torch.bmm(self.adj.expand(h.shape[0], -1, -1), h)
         return out + self.bias if self.bias is not None else out
 
     def extra_repr(self) -> str:
@@ -109,11 +110,16 @@ class _TwoTransformGraphConv(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _check_input(x, self.num_nodes, self.in_features, type(self).__name__)
         # One GEMM for both transforms: (B, K, C_in) @ (C_in, 2 C_out).
+        # split() rather than two slices: its backward concatenates the two gradients
+        # instead of zero-filling and summing two full-size buffers.
         h = x @ torch.cat((self.weight[0], self.weight[1]), dim=1)
-        h_self, h_nb = h[..., :self.out_features], h[..., self.out_features:]
+        h_self, h_nb = h.split(self.out_features, dim=-1)
         a = self.edge_weights()
         if a.dim() == 2:
-            out = torch.matmul(a * (1 - self.eye), h_nb) + torch.diagonal(a)[:, None] * h_self
+            # bmm over an expanded (B, K, K) view: no transposed copies of h (torch.matmul
+            # with a 2-D left operand folds the batch through two transposes).
+            off = (a * (1 - self.eye)).expand(h_nb.shape[0], -1, -1)
+            out = torch.bmm(off, h_nb) + torch.diagonal(a)[:, None] * h_self
         else:  # channel-wise: a is (C_out, K, K)
             off = a * (1 - self.eye)
             out = torch.einsum("dij,bjd->bid", off, h_nb) + torch.diagonal(a, dim1=1, dim2=2).t() * h_self

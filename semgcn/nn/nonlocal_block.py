@@ -89,10 +89,10 @@ class GraphNonLocal(nn.Module):
         """Max over the members of each group: ``(B, K, C) -> (B, G, C)``."""
         if self.group_index is None:
             return h
-        out = h[:, self.group_index[0]]
-        for members in self.group_index[1:]:
-            out = torch.maximum(out, h[:, members])
-        return out
+        b, _, c = h.shape
+        pool, groups = self.group_index.shape
+        # One gather (member-major), then a max over the members.
+        return h.index_select(1, self.group_index.reshape(-1)).view(b, pool, groups, c).amax(dim=1)
 
     def affinity(self, x: torch.Tensor) -> torch.Tensor:
         """Normalised pairwise affinities ``f / C(x)``: ``(B, K, G)`` where the

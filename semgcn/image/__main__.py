@@ -2,7 +2,7 @@
 
 Without ``--h36m`` (or ``$SEMGCN_H36M``) the images are rendered from the
 embedded synthetic poses; with it, from real Human3.6M poses.  Settings
-are a preset (``--preset cpu-tiny`` or ``gpu``) plus ``--set key=value``
+are a preset (``--preset cpu-tiny``, ``cpu-h36m`` or ``gpu``) plus ``--set key=value``
 overrides of :class:`~semgcn.image.train.ImageTrainConfig`.
 """
 from __future__ import annotations
@@ -105,7 +105,7 @@ def _data(args, quiet=False):
 
 
 def _common(p: argparse.ArgumentParser, out: bool = True) -> None:
-    p.add_argument("--preset", default="cpu-tiny", help="cpu-tiny (default) or gpu")
+    p.add_argument("--preset", default="cpu-tiny", help="cpu-tiny (default), cpu-h36m or gpu")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="override an ImageTrainConfig setting, e.g. --set epochs_2d=20 (repeatable)")
     p.add_argument("--device", help="cpu, cuda, cuda:1 (default: CUDA when available)")

@@ -146,7 +146,11 @@ def cmd_prepare(args) -> int:
 
 def cmd_benchmark(args) -> int:
     from .benchmark import run_benchmark
-    res = run_benchmark(args.models, args.batch_sizes, args.device, args.seconds)
+    try:
+        res = run_benchmark(args.models, args.batch_sizes, args.device, args.seconds, threads=args.threads,
+                            clock=args.clock)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
     if args.json:
         from .train import atomic_write_json
         atomic_write_json(res, args.json)
@@ -211,6 +215,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-sizes", nargs="+", type=int, default=[64, 256])
     p.add_argument("--device", default="auto")
     p.add_argument("--seconds", type=float, default=3.0, help="timing budget per measurement")
+    p.add_argument("--threads", type=int, help="CPU threads (default: torch's default, all cores)")
+    p.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                   help="wall: elapsed time; cpu: process CPU time, i.e. rates per CPU-second, robust when "
+                        "other jobs share the machine (CPU only)")
     p.add_argument("--json", help="write the numbers to this JSON file")
     p.set_defaults(func=cmd_benchmark)
 

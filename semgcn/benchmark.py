@@ -29,32 +29,45 @@ def _sync(device):
         torch.cuda.synchronize(device)
 
 
-def _timeit(fn, device, min_seconds: float, warmup: int = 3) -> float:
+#: Clocks: ``"wall"`` (elapsed time) or ``"cpu"`` (this process's CPU time, all
+#: threads summed: rates per CPU-second, robust when other jobs share the cores).
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+
+
+def _clock(clock: str):
+    if clock not in CLOCKS:
+        raise ValueError(f"clock must be one of {sorted(CLOCKS)}, got {clock!r}")
+    return CLOCKS[clock]
+
+
+def _timeit(fn, device, min_seconds: float, warmup: int = 3, clock: str = "wall") -> float:
     """Median seconds per call over repeated timing rounds of at least ``min_seconds / 5`` each."""
+    now = _clock(clock)
     for _ in range(warmup):
         fn()
     _sync(device)
-    rounds, deadline = [], time.perf_counter() + min_seconds
-    while time.perf_counter() < deadline or len(rounds) < 3:
-        n, t0 = 0, time.perf_counter()
+    rounds, deadline = [], now() + min_seconds
+    while now() < deadline or len(rounds) < 3:
+        n, t0 = 0, now()
         while True:
             fn()
             n += 1
             _sync(device)
-            if time.perf_counter() - t0 > min_seconds / 5:
+            if now() - t0 > min_seconds / 5:
                 break
-        rounds.append((time.perf_counter() - t0) / n)
+        rounds.append((now() - t0) / n)
     return statistics.median(rounds)
 
 
-def matmul_rate(device="cpu", size: int = 2048, seconds: float = 2.0) -> float:
+def matmul_rate(device="cpu", size: int = 2048, seconds: float = 2.0, clock: str = "wall") -> float:
     """float32 square matrix-multiply rate of this machine, FLOP/s."""
     device = torch.device(device)
     a, b = torch.randn(size, size, device=device), torch.randn(size, size, device=device)
-    return 2 * size ** 3 / _timeit(lambda: a @ b, device, seconds)
+    return 2 * size ** 3 / _timeit(lambda: a @ b, device, seconds, clock=clock)
 
 
-def batch_rate(batch_size: int = 256, num_poses: int = 300_000, device="cpu", seconds: float = 1.0) -> float:
+def batch_rate(batch_size: int = 256, num_poses: int = 300_000, device="cpu", seconds: float = 1.0,
+               clock: str = "wall") -> float:
     """Batches per second produced the way the training engine does it: slices
     of a shuffled index tensor gathered from device-resident ``(N, 16, 2)``
     inputs and ``(N, 16, 3)`` targets (``num_poses`` ~ Human3.6M at 10 fps)."""
@@ -69,10 +82,11 @@ def batch_rate(batch_size: int = 256, num_poses: int = 300_000, device="cpu", se
         idx = batches[next(it) % len(batches)]
         return inputs[idx], targets[idx]
 
-    return 1.0 / _timeit(one, device, seconds)
+    return 1.0 / _timeit(one, device, seconds, clock=clock)
 
 
-def training_rate(model_name: str = "semgcn", batch_size: int = 256, device="cpu", seconds: float = 3.0) -> float:
+def training_rate(model_name: str = "semgcn", batch_size: int = 256, device="cpu", seconds: float = 3.0,
+                  clock: str = "wall") -> float:
     """Training poses per second (forward, joint loss, backward, gradient
     clipping, Adam step) on random data resident on ``device``."""
     device = torch.device(device)
@@ -89,57 +103,80 @@ def training_rate(model_name: str = "semgcn", batch_size: int = 256, device="cpu
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0, foreach=True)
         opt.step()
 
-    return batch_size / _timeit(step, device, seconds)
+    return batch_size / _timeit(step, device, seconds, clock=clock)
 
 
 @torch.no_grad()
-def inference_latency(model_name: str = "semgcn", device="cpu", seconds: float = 1.0) -> float:
+def inference_latency(model_name: str = "semgcn", device="cpu", seconds: float = 1.0, clock: str = "wall") -> float:
     """Seconds to lift one pose (batch of 1, eval mode)."""
     device = torch.device(device)
     model = build_model(model_name).to(device).eval()
     x = torch.randn(1, 16, 2, device=device)
-    return _timeit(lambda: model(x), device, seconds)
+    return _timeit(lambda: model(x), device, seconds, clock=clock)
 
 
 @torch.no_grad()
-def inference_rate(model_name: str = "semgcn", batch_size: int = 8192, device="cpu", seconds: float = 2.0) -> float:
+def inference_rate(model_name: str = "semgcn", batch_size: int = 8192, device="cpu", seconds: float = 2.0,
+                   clock: str = "wall") -> float:
     """Poses per second for large-batch inference."""
     device = torch.device(device)
     model = build_model(model_name).to(device).eval()
     x = torch.randn(batch_size, 16, 2, device=device)
-    return batch_size / _timeit(lambda: model(x), device, seconds)
+    return batch_size / _timeit(lambda: model(x), device, seconds, clock=clock)
 
 
 def run_benchmark(models=("semgcn", "semgcn-no-nonlocal"), batch_sizes=(64, 256), device="auto",
-                  seconds: float = 3.0, print_fn=print) -> dict:
-    """Measure everything and print a table; returns the numbers as a dict."""
+                  seconds: float = 3.0, print_fn=print, threads: int | None = None, clock: str = "wall") -> dict:
+    """Measure everything and print a table; returns the numbers as a dict.
+
+    ``threads``: CPU threads for every measurement (``None``: torch's default).
+    ``clock="cpu"`` times with this process's CPU time (CPU only): rates per
+    CPU-second, which stay meaningful while other jobs share the machine.
+    The fractions of the matmul rate use the mean of the matmul readings taken
+    at the start and at the end of the run.
+    """
     device = pick_device(device)
-    rate = matmul_rate(device, seconds=seconds)
-    out = {"device": hardware_description(device), "matmul_gflops": rate / 1e9, "models": {}}
-    print_fn(f"{out['device']}: float32 matmul {rate / 1e9:.1f} GFLOP/s (2048x2048)")
-    step_rate = training_rate("semgcn", 256, device, seconds) / 256
-    gather = batch_rate(256, device=device, seconds=seconds / 2)
+    _clock(clock)
+    if clock == "cpu" and device.type != "cpu":
+        raise ValueError("clock='cpu' measures CPU time and is meaningless on a GPU: use clock='wall'")
+    if threads is not None:
+        if threads < 1:
+            raise ValueError(f"threads must be >= 1, got {threads}")
+        torch.set_num_threads(threads)
+    kw = dict(device=device, clock=clock)
+    rate = matmul_rate(seconds=seconds, **kw)
+    out = {"device": hardware_description(device), "threads": torch.get_num_threads(), "clock": clock,
+           "matmul_gflops": rate / 1e9, "models": {}}
+    per = " per CPU-second" if clock == "cpu" else ""
+    print_fn(f"{out['device']}, {out['threads']} thread(s), {clock} clock: float32 matmul {rate / 1e9:.1f} "
+             f"GFLOP/s{per} (2048x2048)")
+    step_rate = training_rate("semgcn", 256, seconds=seconds, **kw) / 256
+    gather = batch_rate(256, seconds=seconds / 2, **kw)
     out["batch_cost_fraction"] = step_rate / gather
     print_fn(f"  batching: {gather:,.0f} batches/s of 256 poses = {out['batch_cost_fraction']:.2%} of a "
              f"SemGCN training step at batch 256")
     for name in models:
         res = {"train": {}}
         for bs in batch_sizes:
-            poses = training_rate(name, bs, device, seconds)
-            entry = {"poses_per_second": poses}
-            if name in NOMINAL_TRAIN_FLOP:
-                entry["gflops"] = poses * NOMINAL_TRAIN_FLOP[name] / 1e9
-                entry["fraction_of_matmul"] = entry["gflops"] * 1e9 / rate
-            res["train"][bs] = entry
-            frac = f", {entry['gflops']:.1f} GFLOP/s = {entry['fraction_of_matmul']:.0%} of matmul" if "gflops" in entry else ""
-            print_fn(f"  {name:<20} train batch {bs:>4}: {poses:>9,.0f} poses/s{frac}")
-        res["latency_ms"] = inference_latency(name, device, seconds / 3) * 1e3
-        res["inference_poses_per_second"] = inference_rate(name, device=device, seconds=seconds / 2)
+            poses = training_rate(name, bs, seconds=seconds, **kw)
+            res["train"][bs] = {"poses_per_second": poses}
+            print_fn(f"  {name:<20} train batch {bs:>4}: {poses:>9,.0f} poses/s{per}")
+        res["latency_ms"] = inference_latency(name, seconds=seconds / 3, **kw) * 1e3
+        res["inference_poses_per_second"] = inference_rate(name, seconds=seconds / 2, **kw)
         print_fn(f"  {name:<20} inference: {res['latency_ms']:.2f} ms for one pose, "
                  f"{res['inference_poses_per_second']:,.0f} poses/s at batch 8192")
         out["models"][name] = res
-    # Measure the reference again at the end: the ratio uses the mean of both readings.
-    rate2 = matmul_rate(device, seconds=seconds)
+    rate2 = matmul_rate(seconds=seconds, **kw)
     out["matmul_gflops_end"] = rate2 / 1e9
-    print_fn(f"float32 matmul again at the end: {rate2 / 1e9:.1f} GFLOP/s")
+    reference = (rate + rate2) / 2
+    print_fn(f"float32 matmul again at the end: {rate2 / 1e9:.1f} GFLOP/s; reference = mean "
+             f"{reference / 1e9:.1f} GFLOP/s")
+    for name, res in out["models"].items():
+        if name not in NOMINAL_TRAIN_FLOP:
+            continue
+        for bs, entry in res["train"].items():
+            entry["gflops"] = entry["poses_per_second"] * NOMINAL_TRAIN_FLOP[name] / 1e9
+            entry["fraction_of_matmul"] = entry["gflops"] * 1e9 / reference
+            print_fn(f"  {name:<20} train batch {bs:>4}: {entry['gflops']:.1f} GFLOP/s = "
+                     f"{entry['fraction_of_matmul']:.0%} of matmul")
     return out

@@ -390,3 +390,237 @@ def reproducibility_markdown(results_dir=None) -> str:
         lines += ["", "Not yet shipped:", ""]
         lines += [f"- `{n}` ({_experiments.EXPERIMENTS[n].description}): {missing_note(n)}" for n in missing]
     return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- image features (chapter 9)
+
+#: Result sets of the image-feature comparison (:func:`semgcn.image.compare_image_features`),
+#: shipped as ``results/<name>/summary.json``, and the commands that produce them
+#: (then copy the run with ``semgcn.image.ship_image_results(run_dir, "results/<name>")``).
+IMAGE_RESULTS = {
+    "image-features-synthetic-cpu": (
+        "python -m semgcn.image compare --out runs/image-synthetic-cpu --num-train 1024 --num-val 256 "
+        "--num-test 512 --seeds 0 1 --set epochs_2d=15 --set epochs_3d=60 --set epochs_finetune=3 "
+        "--set lr_2d=2e-3 --device cpu --quiet"),
+    "image-features-h36m-cpu": (
+        "python -m semgcn.image compare --preset cpu-h36m --h36m PATH --out runs/image-h36m-cpu --seeds 0 1"),
+    "image-features-h36m-gpu": (
+        "python -m semgcn.image compare --preset gpu --h36m PATH --out runs/image-h36m --seeds 0 1 2"),
+}
+
+#: Rows of the comparison, in display order: (label in ``summary["test"]``, stage, 2D input of SemGCN).
+IMAGE_VARIANTS = (
+    ("2d-only (stage 2)", "2: SemGCN, 2D net frozen", "predicted 2D"),
+    ("image features (stage 2)", "2: SemGCN, 2D net frozen", "predicted 2D + pooled features"),
+    ("2d-only (stage 3, end to end)", "3: end to end", "predicted 2D"),
+    ("image features (stage 3, end to end)", "3: end to end", "predicted 2D + pooled features"),
+    ("gt-2d upper bound", "2: SemGCN", "ground-truth 2D"),
+)
+
+
+def image_command(name: str) -> str:
+    """The command that produces the image-feature result set ``name``."""
+    return IMAGE_RESULTS.get(name, f"python -m semgcn.image compare --out runs/{name}")
+
+
+def image_missing_note(name: str) -> str:
+    """What the book says for an image-feature result set that has not been shipped."""
+    import shlex
+
+    args = shlex.split(image_command(name))
+    run_dir = args[args.index("--out") + 1] if "--out" in args[:-1] else f"runs/{name}"
+    return (f"`results/{name}/summary.json` is not shipped yet; produce it with `{image_command(name)}`, then "
+            f"copy it with `semgcn.image.ship_image_results(\"{run_dir}\", \"results/{name}\")`")
+
+
+def load_image_summary(name: str, results_dir=None) -> dict | None:
+    """``results/<name>/summary.json`` of :func:`semgcn.image.compare_image_features`, or ``None``."""
+    path = _results_dir(results_dir) / name / "summary.json"
+    if not path.is_file():
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def _mean_sd(values: Sequence[float]) -> tuple:
+    n = len(values)
+    mean = sum(values) / n
+    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else 0.0
+    return mean, sd
+
+
+def _pm(stat: Mapping | None, digits: int = 1) -> str:
+    """``{"mean", "std", "values"}`` -> ``'12.3 ± 0.4'`` (``'12.3'`` for one value)."""
+    if not stat:
+        return "–"
+    if len(stat.get("values", [])) > 1:
+        return f"{stat['mean']:.{digits}f} ± {stat['std']:.{digits}f}"
+    return f"{stat['mean']:.{digits}f}"
+
+
+def image_feature_gain(summary: Mapping, stage: int = 2, metric: str = "mpjpe") -> dict | None:
+    """What the pooled features gain over the 2D-only model of the same stage.
+
+    Both variants of one seed share the same stage-1 2D network, so the gain
+    is computed per seed (2D-only minus features, mm; positive: the features
+    help) and then averaged.  Returns ``{"values", "mean", "std", "sem",
+    "verdict"}`` (``verdict``: ``"one seed"`` when the spread is unknown;
+    otherwise ``"helps"`` when the gain is positive in every seed and larger
+    than twice its standard error, ``"noise"`` when it is positive on average
+    but not beyond that, ``"absent"`` when it is zero or negative), or
+    ``None`` when either variant is missing.
+    """
+    suffix = "(stage 2)" if stage == 2 else "(stage 3, end to end)"
+    test = summary.get("test") or {}
+    a, b = test.get(f"2d-only {suffix}"), test.get(f"image features {suffix}")
+    if not a or not b or metric not in a or metric not in b:
+        return None
+    values = [x - y for x, y in zip(a[metric]["values"], b[metric]["values"])]
+    mean, sd = _mean_sd(values)
+    sem = sd / math.sqrt(len(values))
+    if len(values) < 2:
+        verdict = "one seed"
+    elif mean <= 0:
+        verdict = "absent"
+    elif all(v > 0 for v in values) and mean > 2 * sem:
+        verdict = "helps"
+    else:
+        verdict = "noise"
+    return {"values": values, "mean": mean, "std": sd, "sem": sem, "verdict": verdict}
+
+
+#: The paper's gain from image features: Table 2's average (Protocol #1, mm), "Ours (HG)" (2D detections,
+#: Configuration #1) minus "Ours (RN w/ FP)" (image features, Configuration #2).
+PAPER_IMAGE_GAIN = PAPER_TABLE2["Ours (HG)"]["Average"] - PAPER_TABLE2["Ours (RN w/ FP)"]["Average"]
+
+_VERDICTS = {
+    "helps": "the features help in every seed, by more than twice the standard error of the gain",
+    "noise": "within the seed noise (not larger than twice its standard error, or not of one sign across seeds)",
+    "absent": "no gain: the 2D-only model is as good or better on average",
+    "one seed": "one seed only: the seed noise is unknown, so the gain cannot be judged",
+}
+
+
+def image_gain_markdown(summary: Mapping) -> str:
+    """Our feature gain per stage and protocol beside the paper's, with a verdict in words."""
+    hg, rn = PAPER_TABLE2["Ours (HG)"]["Average"], PAPER_TABLE2["Ours (RN w/ FP)"]["Average"]
+    lines = [f"- **Paper** (Table 2, average over actions, Protocol #1, real Human3.6M images): Ours (HG) {hg:.1f} mm "
+             f"→ Ours (RN w/ FP) {rn:.1f} mm, a gain of {PAPER_IMAGE_GAIN:.1f} mm.  The two rows also differ in "
+             f"the 2D detector and the graph convolution, so the features' own share is not isolated there."]
+    for stage in (2, 3):
+        for metric, protocol in (("mpjpe", "Protocol #1"), ("p_mpjpe", "Protocol #2")):
+            g = image_feature_gain(summary, stage, metric)
+            if g is None:
+                continue
+            seeds = ", ".join(f"{v:+.1f}" for v in g["values"])
+            spread = f" ± {g['std']:.1f}" if len(g["values"]) > 1 else ""
+            lines.append(f"- **Ours, stage {stage}, {protocol}**: 2D-only minus features = {g['mean']:+.1f}"
+                         f"{spread} mm (per seed {seeds} mm): {_VERDICTS[g['verdict']]}.")
+    return "\n".join(lines)
+
+
+def image_provenance(summary: Mapping) -> str:
+    """One line: data, hardware, seeds, command and commit of an image-feature summary."""
+    data = summary.get("data") or {}
+    if isinstance(data, Mapping):
+        sizes = "/".join(str(data.get(k, "?")) for k in ("train", "val", "test"))
+        data_text = f"{data.get('source', '?')}, train/val/test {sizes} images"
+    else:
+        data_text = str(data)
+    cfg = summary.get("config") or {}
+    model = (f"{cfg.get('arch', '?')} width {cfg.get('width', '?')}, {cfg.get('image_size', '?')} px crops, "
+             f"SemGCN hidden {cfg.get('hidden', '?')} x {cfg.get('num_blocks', '?')} blocks, epochs "
+             f"{cfg.get('epochs_2d', '?')}/{cfg.get('epochs_3d', '?')}/{cfg.get('epochs_finetune', '?')} "
+             f"(stages 1/2/3)") if cfg else "?"
+    seeds = ", ".join(str(s) for s in summary.get("seeds", [])) or "?"
+    versions = summary.get("versions") or {}
+    return (f"Data: {data_text}.  Model: {model}.  Hardware: {summary.get('hardware', '?')}.  "
+            f"Seeds: {seeds}.  Command: `{summary.get('command', '?')}`"
+            f" (commit {summary.get('git_commit', '?')}, torch {versions.get('torch', '?')}).")
+
+
+def image_summary_rows(summary: Mapping) -> list:
+    """One dict per variant present in ``summary["test"]`` (order of :data:`IMAGE_VARIANTS`):
+    ``label``, ``stage``, ``input``, ``mpjpe``, ``p_mpjpe``, ``pixel_error`` (each
+    ``{"mean", "std", "values"}`` or ``None``), then ``seeds``."""
+    test = summary.get("test") or {}
+    known = {label for label, _, _ in IMAGE_VARIANTS}
+    rows = []
+    for label, stage, inputs in IMAGE_VARIANTS + tuple((k, "?", "?") for k in test if k not in known):
+        if label not in test:
+            continue
+        t = test[label]
+        rows.append({"label": label, "stage": stage, "input": inputs, "mpjpe": t.get("mpjpe"),
+                     "p_mpjpe": t.get("p_mpjpe"), "pixel_error": t.get("pixel_error"),
+                     "seeds": len((t.get("mpjpe") or {}).get("values", []))})
+    return rows
+
+
+def image_summary_markdown(name_or_summary, results_dir=None, title: str | None = None,
+                           gain: bool = True) -> str:
+    """The image-feature comparison as Markdown: a table of every variant
+    (test MPJPE and P-MPJPE, mean ± std over seeds, mm; the 2D network's
+    error in image pixels), the stage-1 2D error, the provenance line and,
+    with ``gain``, :func:`image_gain_markdown`.
+
+    ``name_or_summary``: a result-set name (``results/<name>/summary.json``;
+    when missing, the sentence that says how to produce it) or a summary
+    dict (e.g. a live run's).
+    """
+    if isinstance(name_or_summary, Mapping):
+        summary, name = name_or_summary, title or "live run"
+    else:
+        name = name_or_summary
+        summary = load_image_summary(name, results_dir)
+        if summary is None:
+            return f"**{title or name}**: {image_missing_note(name)}."
+    head = [f"**{title or name}**", "",
+            "| variant | stage | SemGCN input | MPJPE (mm), Protocol #1 | P-MPJPE (mm), Protocol #2 | "
+            "2D error (image px) |", "|---|---|---|---:|---:|---:|"]
+    for r in image_summary_rows(summary):
+        px = "0 (ground truth)" if r["input"] == "ground-truth 2D" else _pm(r["pixel_error"])
+        head.append("| " + " | ".join(_cell(c) for c in (r["label"], r["stage"], r["input"], _pm(r["mpjpe"]),
+                                                          _pm(r["p_mpjpe"]), px)) + " |")
+    stage1 = (summary.get("stage1_2d") or {}).get("pixel_error")
+    out = "\n".join(head)
+    n = len(summary.get("seeds", []))
+    out += (f"\n\nMean ± standard deviation over {n} seeds (per-seed values in `summary.json`)." if n > 1
+            else "\n\nOne seed: no spread.")
+    if stage1:
+        out += f"  Stage 1 (2D network alone): test 2D error {_pm(stage1)} image pixels."
+    out += "\n\n" + image_provenance(summary)
+    if gain:
+        out += "\n\n" + image_gain_markdown(summary)
+    return out
+
+
+def image_timing_markdown(names: Sequence[str], results_dir=None) -> str:
+    """Time and training throughput of every stage, from shipped summaries:
+    ``stage_seconds`` and ``train_images_per_second`` (mean over seeds), plus
+    each stage's throughput relative to stage 1 of the same run (a ratio that
+    carries over between machines better than images per second do)."""
+    lines = ["| result set | hardware | stage | time per seed | training images/s | ÷ stage 1 |",
+             "|---|---|---|---:|---:|---:|"]
+    missing = []
+    for name in names:
+        summary = load_image_summary(name, results_dir)
+        if summary is None:
+            missing.append(f"- **{name}**: {image_missing_note(name)}.")
+            continue
+        s1 = summary.get("stage1_2d") or {}
+        base = (s1.get("train_images_per_second") or {}).get("mean")
+        entries = [("1: 2D network", s1)] + [(r["label"], (summary["test"] or {})[r["label"]])
+                                              for r in image_summary_rows(summary)]
+        for label, stat in entries:
+            ips = (stat.get("train_images_per_second") or {}).get("mean")
+            ratio = f"{ips / base:.2f}" if ips and base else "–"
+            lines.append("| " + " | ".join(_cell(c) for c in (
+                f"`{name}`", summary.get("hardware", "?"), label,
+                format_duration((stat.get("stage_seconds") or {}).get("mean")), _fmt(ips, 0), ratio)) + " |")
+    out = "\n".join(lines) if len(lines) > 2 else "No image-feature result set is shipped yet."
+    return out + ("\n\n" + "\n".join(missing) if missing else "")
+
+
+__all__ += ["IMAGE_RESULTS", "IMAGE_VARIANTS", "PAPER_IMAGE_GAIN", "image_command", "image_missing_note",
+            "load_image_summary", "image_feature_gain", "image_gain_markdown", "image_provenance",
+            "image_summary_rows", "image_summary_markdown", "image_timing_markdown"]

@@ -47,8 +47,23 @@ def test_run_experiment_ships_record_and_half_checkpoint(tmp_path, monkeypatch):
 
 def test_benchmark_smoke():
     lines = []
-    res = run_benchmark(models=("semgcn",), batch_sizes=(16,), device="cpu", seconds=0.05, print_fn=lines.append)
+    before = torch.get_num_threads()
+    try:
+        res = run_benchmark(models=("semgcn",), batch_sizes=(16,), device="cpu", seconds=0.05, print_fn=lines.append,
+                            threads=1)
+    finally:
+        torch.set_num_threads(before)
+    assert res["threads"] == 1 and res["clock"] == "wall"
     entry = res["models"]["semgcn"]["train"][16]
     assert entry["poses_per_second"] > 0 and 0 < entry["fraction_of_matmul"] < 1.5
     assert 0 < res["batch_cost_fraction"] < 1
     assert any("of matmul" in line for line in lines)
+
+
+def test_benchmark_cpu_clock_and_argument_errors():
+    from semgcn.benchmark import training_rate
+    assert training_rate("semgcn", 16, "cpu", seconds=0.05, clock="cpu") > 0
+    with pytest.raises(ValueError, match="clock"):
+        run_benchmark(models=("semgcn",), device="cpu", clock="sundial")
+    with pytest.raises(ValueError, match="threads"):
+        run_benchmark(models=("semgcn",), device="cpu", threads=0)

@@ -157,3 +157,102 @@ def test_parameter_counts_and_commands():
     assert report.format_duration(None) == "–"
     for name in report.ABLATION + report.COMPARISON_GT + report.COMPARISON_SH:
         assert name in experiments.EXPERIMENTS
+
+
+# ----------------------------------------------------------------------------- image features (chapter 9)
+
+def _stat(values):
+    mean = sum(values) / len(values)
+    std = (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5 if len(values) > 1 else 0.0
+    return {"mean": mean, "std": std, "values": list(values)}
+
+
+def _image_summary(only, feat, only3=None, feat3=None, p2_shift=5.0):
+    """A fabricated summary.json of compare_image_features (test input, not a result)."""
+    seeds = list(range(len(only)))
+    def variant(mp, px=20.0, ips=500.0):
+        return {"mpjpe": _stat(mp), "p_mpjpe": _stat([v - p2_shift for v in mp]), "pixel_error": _stat([px] * len(mp)),
+                "stage_seconds": _stat([60.0] * len(mp)), "train_images_per_second": _stat([ips] * len(mp)),
+                "test_images_per_second": _stat([900.0] * len(mp))}
+    test = {"2d-only (stage 2)": variant(only), "image features (stage 2)": variant(feat),
+            "gt-2d upper bound": variant([100.0 + s for s in seeds], px=0.0, ips=1000.0)}
+    if only3 is not None:
+        test["2d-only (stage 3, end to end)"] = variant(only3, px=19.0, ips=100.0)
+        test["image features (stage 3, end to end)"] = variant(feat3, px=19.0, ips=100.0)
+    return {"seeds": seeds, "config": {"arch": "resnet18", "width": 16, "image_size": 64, "hidden": 64,
+                                       "num_blocks": 2, "epochs_2d": 3, "epochs_3d": 5, "epochs_finetune": 1},
+            "data": {"source": "fake rendered poses for tests", "train": 64, "val": 16, "test": 32},
+            "hardware": "CPU fake, 1 threads",
+            "stage1_2d": {"pixel_error": _stat([20.0] * len(seeds)), "stage_seconds": _stat([120.0] * len(seeds)),
+                          "train_images_per_second": _stat([250.0] * len(seeds))},
+            "test": test, "versions": {"torch": "x"}, "git_commit": "abc1234",
+            "command": "python -m semgcn.image compare --out runs/fake --seeds 0 1"}
+
+
+def _ship_summary(results_dir, name, summary):
+    (results_dir / name).mkdir(parents=True)
+    (results_dir / name / "summary.json").write_text(json.dumps(summary))
+
+
+def test_image_summary_missing_says_how_to_produce_it(tmp_path):
+    assert report.load_image_summary("image-features-h36m-cpu", tmp_path) is None
+    md = report.image_summary_markdown("image-features-h36m-cpu", tmp_path)
+    assert "not shipped yet" in md
+    assert "`python -m semgcn.image compare --preset cpu-h36m --h36m PATH --out runs/image-h36m-cpu --seeds 0 1`" in md
+    assert 'ship_image_results("runs/image-h36m-cpu", "results/image-features-h36m-cpu")' in md
+    assert "±" not in md and "|" not in md  # no table, no number
+    timing = report.image_timing_markdown(["image-features-h36m-cpu"], tmp_path)
+    assert "No image-feature result set is shipped yet" in timing and "not shipped yet" in timing
+    assert "--preset gpu" in report.image_command("image-features-h36m-gpu")
+
+
+def test_image_summary_table_provenance_and_gain(tmp_path):
+    summary = _image_summary([160.0, 158.0], [150.0, 149.0], [159.0, 157.0], [149.0, 147.0])
+    _ship_summary(tmp_path, "image-fake", summary)
+    assert report.load_image_summary("image-fake", tmp_path) == summary
+    rows = report.image_summary_rows(summary)
+    assert [r["label"] for r in rows] == [label for label, _, _ in report.IMAGE_VARIANTS]
+    assert rows[0]["seeds"] == 2 and rows[0]["mpjpe"]["mean"] == pytest.approx(159.0)
+    md = report.image_summary_markdown("image-fake", tmp_path)
+    assert "| 2d-only (stage 2) |" in md and "159.0 ± 1.4" in md and "149.5 ± 0.7" in md  # P1 mean ± std
+    assert "154.0 ± 1.4" in md  # Protocol #2 column (fabricated: 5 mm lower)
+    assert "0 (ground truth)" in md and "20.0 ± 0.0 image pixels" in md
+    for text in ("fake rendered poses for tests", "train/val/test 64/16/32 images", "CPU fake, 1 threads",
+                 "Seeds: 0, 1", "`python -m semgcn.image compare --out runs/fake --seeds 0 1`", "commit abc1234"):
+        assert text in md, text
+    # the paper's gain: Table 2 averages, HG minus RN w/ FP
+    assert report.PAPER_IMAGE_GAIN == pytest.approx(60.8 - 57.6)
+    assert "60.8 mm → Ours (RN w/ FP) 57.6 mm, a gain of 3.2 mm" in md
+    # ours: per seed 10 and 9 mm, both positive and far beyond the noise
+    g = report.image_feature_gain(summary, 2, "mpjpe")
+    assert g["values"] == pytest.approx([10.0, 9.0]) and g["mean"] == pytest.approx(9.5)
+    assert g["verdict"] == "helps"
+    assert "2D-only minus features = +9.5 ± 0.7 mm (per seed +10.0, +9.0 mm): the features help" in md
+    assert "stage 3, Protocol #2" in md
+
+
+def test_image_gain_verdicts():
+    noisy = _image_summary([160.0, 150.0], [150.0, 152.0])          # +10, -2
+    assert report.image_feature_gain(noisy)["verdict"] == "noise"
+    assert "within the seed noise" in report.image_gain_markdown(noisy)
+    worse = _image_summary([150.0, 150.0], [151.0, 152.0])
+    assert report.image_feature_gain(worse)["verdict"] == "absent"
+    assert "no gain" in report.image_gain_markdown(worse)
+    one = _image_summary([160.0], [150.0])
+    assert report.image_feature_gain(one)["verdict"] == "one seed"
+    worse_one = _image_summary([150.0], [160.0])
+    assert report.image_feature_gain(worse_one)["verdict"] == "one seed"  # a sign alone is no verdict
+    assert report.image_feature_gain(one, stage=3) is None           # no stage 3 in this summary
+    assert "stage 3" not in report.image_gain_markdown(one)
+    md = report.image_summary_markdown(one, title="live run (fake)")  # a summary dict, e.g. a live run's
+    assert md.startswith("**live run (fake)**") and "One seed: no spread." in md and "160.0 |" in md
+
+
+def test_image_timing_table(tmp_path):
+    _ship_summary(tmp_path, "image-fake", _image_summary([160.0, 158.0], [150.0, 149.0], [159.0, 157.0],
+                                                         [149.0, 147.0]))
+    md = report.image_timing_markdown(["image-fake", "image-features-h36m-cpu"], tmp_path)
+    assert "| `image-fake` | CPU fake, 1 threads | 1: 2D network | 2.0 min | 250 | 1.00 |" in md
+    assert "| image features (stage 2) | 1.0 min | 500 | 2.00 |" in md
+    assert "| gt-2d upper bound | 1.0 min | 1000 | 4.00 |" in md
+    assert "image-features-h36m-cpu**: `results/image-features-h36m-cpu/summary.json` is not shipped yet" in md

@@ -32,6 +32,7 @@ def test_run_experiment_ships_record_and_half_checkpoint(tmp_path, monkeypatch):
                                                                                  "num_test": 300},
                          model_kwargs={"hidden": 16, "num_blocks": 1})
     assert rec["complete"] and rec["experiment"]["training_overrides"]["epochs"] == 1
+    assert rec["command"].endswith("--epochs 1")  # the recorded command reproduces the shortened run
     assert rec["experiment"]["data_overrides"]["num_train"] == 1000
     assert "skipped" in rec["cross_eval"]  # no Human3.6M given: the cross evaluation says why it is missing
     shipped = load_result("synthetic-semgcn", tmp_path / "results")

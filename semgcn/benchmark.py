@@ -148,7 +148,7 @@ def run_benchmark(models=("semgcn", "semgcn-no-nonlocal"), batch_sizes=(64, 256)
     out = {"device": hardware_description(device), "threads": torch.get_num_threads(), "clock": clock,
            "matmul_gflops": rate / 1e9, "models": {}}
     per = " per CPU-second" if clock == "cpu" else ""
-    print_fn(f"{out['device']}, {out['threads']} thread(s), {clock} clock: float32 matmul {rate / 1e9:.1f} "
+    print_fn(f"{out['device']}, {clock} clock: float32 matmul {rate / 1e9:.1f} "
              f"GFLOP/s{per} (2048x2048)")
     step_rate = training_rate("semgcn", 256, seconds=seconds, **kw) / 256
     gather = batch_rate(256, seconds=seconds / 2, **kw)

@@ -333,6 +333,43 @@ def curves(names: Sequence[str], results_dir=None, axes=None, title: str | None 
     return plot_fig4(histories, axes=axes, title=title)
 
 
+def convergence_rows(names: Sequence[str], results_dir=None) -> list:
+    """How far each shipped run got: one dict per shipped record with ``name``,
+    ``epochs``, ``best_epoch``, ``best_val`` (validation MPJPE of the kept
+    weights, mm), ``test`` (test MPJPE, mm), ``gap`` (test minus validation),
+    ``last_lr`` and ``improving`` (the best validation epoch is one of the last
+    two: more epochs would probably still help)."""
+    rows = []
+    for name, rec in load_records(names, results_dir).items():
+        if rec is None or "test" not in rec:
+            continue
+        hist = rec.get("history") or {}
+        epochs = len(hist.get("epoch", []))
+        best_val = rec.get("best_val_mpjpe")
+        test = rec["test"]["mpjpe"]
+        rows.append({"name": name, "epochs": epochs, "best_epoch": rec.get("best_epoch"), "best_val": best_val,
+                     "test": test, "gap": test - best_val if best_val is not None else None,
+                     "last_lr": (hist.get("lr") or [None])[-1],
+                     "improving": bool(epochs and rec.get("best_epoch") is not None
+                                       and rec["best_epoch"] >= epochs - 1)})
+    return rows
+
+
+def convergence_markdown(names: Sequence[str], results_dir=None) -> str:
+    """:func:`convergence_rows` as a Markdown table (empty string when nothing is shipped)."""
+    rows = convergence_rows(names, results_dir)
+    if not rows:
+        return ""
+    lines = ["| experiment | epochs | best val. epoch | val. MPJPE (mm) | test MPJPE (mm) | test − val. | "
+             "last learning rate | still improving? |", "|---|---:|---:|---:|---:|---:|---:|---|"]
+    for r in rows:
+        lr = "–" if r["last_lr"] is None else f"{r['last_lr']:.2g}"
+        lines.append(f"| `{r['name']}` | {r['epochs']} | {r['best_epoch']} | {_fmt(r['best_val'], 1)} | "
+                     f"{_fmt(r['test'], 1)} | {_signed(r['gap'])} | {lr} | "
+                     f"{'yes: best epoch at the end' if r['improving'] else 'no'} |")
+    return "\n".join(lines)
+
+
 # ----------------------------------------------------------------------------- reproducibility page
 
 def reproducibility_markdown(results_dir=None) -> str:
@@ -621,6 +658,7 @@ def image_timing_markdown(names: Sequence[str], results_dir=None) -> str:
     return out + ("\n\n" + "\n".join(missing) if missing else "")
 
 
+__all__ += ["convergence_rows", "convergence_markdown"]
 __all__ += ["IMAGE_RESULTS", "IMAGE_VARIANTS", "PAPER_IMAGE_GAIN", "image_command", "image_missing_note",
             "load_image_summary", "image_feature_gain", "image_gain_markdown", "image_provenance",
             "image_summary_rows", "image_summary_markdown", "image_timing_markdown"]

@@ -256,3 +256,16 @@ def test_image_timing_table(tmp_path):
     assert "| image features (stage 2) | 1.0 min | 500 | 2.00 |" in md
     assert "| gt-2d upper bound | 1.0 min | 1000 | 4.00 |" in md
     assert "image-features-h36m-cpu**: `results/image-features-h36m-cpu/summary.json` is not shipped yet" in md
+
+
+def test_convergence_table(tmp_path, real_record):
+    assert report.convergence_markdown(["h36m-semgcn"], tmp_path) == ""   # nothing shipped: nothing to show
+    ship(tmp_path, "h36m-semgcn", real_record, best_epoch=2, best_val_mpjpe=30.0)
+    ship(tmp_path, "h36m-fc", real_record, best_epoch=0, best_val_mpjpe=40.0)
+    rows = {r["name"]: r for r in report.convergence_rows(["h36m-semgcn", "h36m-fc", "h36m-gat"], tmp_path)}
+    assert set(rows) == {"h36m-semgcn", "h36m-fc"}                       # unshipped runs are left out
+    sem = rows["h36m-semgcn"]
+    assert sem["epochs"] == 2 and sem["improving"] and not rows["h36m-fc"]["improving"]
+    assert sem["gap"] == pytest.approx(real_record["test"]["mpjpe"] - 30.0)
+    text = report.convergence_markdown(["h36m-semgcn", "h36m-fc"], tmp_path)
+    assert "`h36m-semgcn`" in text and "yes: best epoch at the end" in text and text.count("\n") == 3

@@ -440,7 +440,7 @@ IMAGE_RESULTS = {
         "--num-test 512 --seeds 0 1 --set epochs_2d=15 --set epochs_3d=60 --set epochs_finetune=3 "
         "--set lr_2d=2e-3 --device cpu --quiet"),
     "image-features-h36m-cpu": (
-        "python -m semgcn.image compare --preset cpu-h36m --h36m PATH --out runs/image-h36m-cpu --seeds 0 1"),
+        "python -m semgcn.image compare --preset cpu-h36m --h36m PATH --out runs/image-h36m-cpu --seeds 0 1 2"),
     "image-features-h36m-gpu": (
         "python -m semgcn.image compare --preset gpu --h36m PATH --out runs/image-h36m --seeds 0 1 2"),
 }

@@ -668,7 +668,8 @@ def compare_image_features(config: ImageTrainConfig, data, out_dir, seeds=(0, 1,
                       "train_images_per_second": _mean_std([r["history"]["images_per_second"][-1] for r in stage1])},
         "test": table,
         "paper": _paper_reference(),
-        "versions": stage1[0]["versions"], "git_commit": stage1[0]["git_commit"], "command": stage1[0]["command"],
+        "versions": stage1[0]["versions"], "git_commit": stage1[0]["git_commit"],
+        "command": command or stage1[0]["command"],  # this invocation (stages of earlier ones may be reused)
     }
     atomic_write_json(summary, out_dir / "summary.json")
     return summary

@@ -198,7 +198,7 @@ def test_image_summary_missing_says_how_to_produce_it(tmp_path):
     assert report.load_image_summary("image-features-h36m-cpu", tmp_path) is None
     md = report.image_summary_markdown("image-features-h36m-cpu", tmp_path)
     assert "not shipped yet" in md
-    assert "`python -m semgcn.image compare --preset cpu-h36m --h36m PATH --out runs/image-h36m-cpu --seeds 0 1`" in md
+    assert "`python -m semgcn.image compare --preset cpu-h36m --h36m PATH --out runs/image-h36m-cpu --seeds 0 1 2`" in md
     assert 'ship_image_results("runs/image-h36m-cpu", "results/image-features-h36m-cpu")' in md
     assert "±" not in md and "|" not in md  # no table, no number
     timing = report.image_timing_markdown(["image-features-h36m-cpu"], tmp_path)

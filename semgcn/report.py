@@ -633,10 +633,11 @@ def image_summary_markdown(name_or_summary, results_dir=None, title: str | None 
 
 def image_timing_markdown(names: Sequence[str], results_dir=None) -> str:
     """Time and training throughput of every stage, from shipped summaries:
-    ``stage_seconds`` and ``train_images_per_second`` (mean over seeds), plus
+    ``train_seconds`` (the epochs' time, exact across resumed runs; older
+    summaries: ``stage_seconds``) and ``train_images_per_second`` (mean over seeds), plus
     each stage's throughput relative to stage 1 of the same run (a ratio that
     carries over between machines better than images per second do)."""
-    lines = ["| result set | hardware | stage | time per seed | training images/s | ÷ stage 1 |",
+    lines = ["| result set | hardware | stage | training time per seed | training images/s | ÷ stage 1 |",
              "|---|---|---|---:|---:|---:|"]
     missing = []
     for name in names:
@@ -653,7 +654,8 @@ def image_timing_markdown(names: Sequence[str], results_dir=None) -> str:
             ratio = f"{ips / base:.2f}" if ips and base else "–"
             lines.append("| " + " | ".join(_cell(c) for c in (
                 f"`{name}`", summary.get("hardware", "?"), label,
-                format_duration((stat.get("stage_seconds") or {}).get("mean")), _fmt(ips, 0), ratio)) + " |")
+                format_duration((stat.get("train_seconds") or stat.get("stage_seconds") or {}).get("mean")),
+                _fmt(ips, 0), ratio)) + " |")
     out = "\n".join(lines) if len(lines) > 2 else "No image-feature result set is shipped yet."
     return out + ("\n\n" + "\n".join(missing) if missing else "")
 

@@ -243,6 +243,9 @@ def test_stage_resume_equals_uninterrupted(tmp_path):
     b = load_checkpoint(tmp_path / "part" / "checkpoint.pt")["model"]
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert resumed["history"]["train_loss"] == full["history"]["train_loss"]
+    # Resuming a finished stage trains nothing and keeps the timing of the call that trained it.
+    again = train_stage("2d", config, data, tmp_path / "full", progress=False)
+    assert again["stage_seconds"] == full["stage_seconds"] and again["train_seconds"] == full["train_seconds"]
     with pytest.raises(ValueError, match="stage settings differ"):
         train_stage("2d", ImageTrainConfig(**{**TINY, "epochs_2d": 2, "lr_2d": 1e-4}), data, tmp_path / "part",
                     progress=False)

@@ -28,6 +28,7 @@ so a resumed run ends with the weights of an uninterrupted one.
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import platform
 import shlex
@@ -496,6 +497,7 @@ def train_stage(stage: str, config: ImageTrainConfig, data, out_dir, init_from=N
         history, state = ckpt["history"], ckpt["state"]
         if progress:
             print(f"resuming {out_dir} after epoch {state['epoch']}", file=sys.stderr)
+    epoch_at_start = state["epoch"]
 
     n = len(data.train)
     steps_per_epoch = math.ceil(n / config.batch_size)
@@ -577,7 +579,16 @@ def train_stage(stage: str, config: ImageTrainConfig, data, out_dir, init_from=N
             what = (f"2D error {record['test']['pixel_error']:.2f} px" if stage == "2d" else
                     f"MPJPE {record['test']['mpjpe']:.1f} mm, P-MPJPE {record['test']['p_mpjpe']:.1f} mm")
             print(f"stage {stage}: test {what} (best validation epoch {state['best_epoch']})", file=sys.stderr)
+    # Wall time of the call that trained this stage; a call that only resumes a finished stage
+    # (nothing left to train) keeps the earlier record's value.  ``train_seconds`` (the sum of
+    # the epochs' times) stays exact across any number of resumes.
     record["stage_seconds"] = time.perf_counter() - wall0
+    previous = out_dir / "record.json"
+    if resume and state["epoch"] == epoch_at_start and previous.is_file():
+        try:
+            record["stage_seconds"] = json.loads(previous.read_text()).get("stage_seconds", record["stage_seconds"])
+        except (OSError, ValueError):
+            pass
     atomic_write_json(record, out_dir / "record.json")
     return record
 
@@ -658,6 +669,7 @@ def compare_image_features(config: ImageTrainConfig, data, out_dir, seeds=(0, 1,
                         "p_mpjpe": _mean_std([r["test"]["p_mpjpe"] for r in recs]),
                         "pixel_error": _mean_std([r["test"]["pixel_error"] for r in recs]),
                         "stage_seconds": _mean_std([r["stage_seconds"] for r in recs]),
+                        "train_seconds": _mean_std([r["train_seconds"] for r in recs]),
                         "train_images_per_second": _mean_std([r["history"]["images_per_second"][-1] for r in recs]),
                         "test_images_per_second": _mean_std([r["test"]["images_per_second"] for r in recs])}
     stage1 = [runs[s]["2d"] for s in seeds]
@@ -665,6 +677,7 @@ def compare_image_features(config: ImageTrainConfig, data, out_dir, seeds=(0, 1,
         "seeds": list(seeds), "config": config.to_dict(), "data": stage1[0]["data"], "hardware": stage1[0]["hardware"],
         "stage1_2d": {"pixel_error": _mean_std([r["test"]["pixel_error"] for r in stage1 if "test" in r]),
                       "stage_seconds": _mean_std([r["stage_seconds"] for r in stage1]),
+                      "train_seconds": _mean_std([r["train_seconds"] for r in stage1]),
                       "train_images_per_second": _mean_std([r["history"]["images_per_second"][-1] for r in stage1])},
         "test": table,
         "paper": _paper_reference(),

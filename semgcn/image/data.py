@@ -237,7 +237,8 @@ def h36m_image_data(path=None, train_stride: int = 5, val_stride: int = 25, test
               f"val {len(val_pairs)} held-out sequences every {val_stride}th, test {','.join(h36m.TEST_SUBJECTS)} "
               f"every {test_stride}th frame, 4 cameras")
     meta = {"dataset": "h36m-rendered", "strides": {"train": train_stride, "val": val_stride, "test": test_stride},
-            "actions": list(actions) if actions else list(h36m.ACTIONS), "val": val if isinstance(val, str) else str(val)}
+            "actions": list(actions) if actions else list(h36m.ACTIONS),
+            "val_split": val if isinstance(val, str) else str(val)}
     return ImagePoseData(splits["train"], splits["val"], splits["test"], source, meta)
 
 

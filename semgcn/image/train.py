@@ -559,8 +559,9 @@ def train_stage(stage: str, config: ImageTrainConfig, data, out_dir, init_from=N
         "train_seconds": state["elapsed"], "cache_seconds": cache_seconds, "steps": state["step"],
         "cached_features": use_cache, "cached_images": cached_images, "image_cache_seconds": image_cache_seconds,
         "init_from": str(init_from) if init_from is not None else None,
-        "data": {"source": data.source, "train": len(data.train), "val": len(data.val), "test": len(data.test),
-                 **{k: v for k, v in data.meta.items() if isinstance(v, (str, int, float, bool, list))}},
+        "data": {"source": data.source,
+                 **{k: v for k, v in data.meta.items() if isinstance(v, (str, int, float, bool, list))},
+                 "train": len(data.train), "val": len(data.val), "test": len(data.test)},  # counts win over meta
         "hardware": hardware_description(device),
         "versions": {"semgcn": _package_version(), "torch": torch.__version__, "python": platform.python_version()},
         "git_commit": _git_commit(),

@@ -479,11 +479,13 @@ def load_image_summary(name: str, results_dir=None) -> dict | None:
         return json.load(f)
 
 
-def _mean_sd(values: Sequence[float]) -> tuple:
+def mean_std(values: Sequence[float]) -> dict:
+    """``{"mean", "std", "values"}`` of per-seed numbers (sample standard deviation; 0 for one value),
+    the form of every statistic in an image-feature ``summary.json``."""
     n = len(values)
     mean = sum(values) / n
     sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else 0.0
-    return mean, sd
+    return {"mean": mean, "std": sd, "values": list(values)}
 
 
 def _pm(stat: Mapping | None, digits: int = 1) -> str:
@@ -513,7 +515,8 @@ def image_feature_gain(summary: Mapping, stage: int = 2, metric: str = "mpjpe") 
     if not a or not b or metric not in a or metric not in b:
         return None
     values = [x - y for x, y in zip(a[metric]["values"], b[metric]["values"])]
-    mean, sd = _mean_sd(values)
+    stat = mean_std(values)
+    mean, sd = stat["mean"], stat["std"]
     sem = sd / math.sqrt(len(values))
     if len(values) < 2:
         verdict = "one seed"
@@ -660,7 +663,6 @@ def image_timing_markdown(names: Sequence[str], results_dir=None) -> str:
     return out + ("\n\n" + "\n".join(missing) if missing else "")
 
 
-__all__ += ["convergence_rows", "convergence_markdown"]
-__all__ += ["IMAGE_RESULTS", "IMAGE_VARIANTS", "PAPER_IMAGE_GAIN", "image_command", "image_missing_note",
+__all__ += ["convergence_rows", "convergence_markdown", "mean_std", "IMAGE_RESULTS", "IMAGE_VARIANTS", "PAPER_IMAGE_GAIN", "image_command", "image_missing_note",
             "load_image_summary", "image_feature_gain", "image_gain_markdown", "image_provenance",
             "image_summary_rows", "image_summary_markdown", "image_timing_markdown"]

@@ -625,11 +625,6 @@ def train_image_model(config: ImageTrainConfig, data, out_dir, stages=STAGES, re
     return records
 
 
-def _mean_std(values: list) -> dict:
-    t = torch.tensor(values, dtype=torch.float64)
-    return {"mean": float(t.mean()), "std": float(t.std()) if len(values) > 1 else 0.0, "values": list(values)}
-
-
 def compare_image_features(config: ImageTrainConfig, data, out_dir, seeds=(0, 1, 2), finetune: bool = True,
                            resume: bool = True, progress: bool = True, command: str | None = None) -> dict:
     """The issue's comparison, several seeds, Protocol #1 and #2.
@@ -642,6 +637,8 @@ def compare_image_features(config: ImageTrainConfig, data, out_dir, seeds=(0, 1,
     seed, mean and standard deviation, 2D error, time per stage, images/s)
     and returns it.  ``command``: the command line recorded everywhere.
     """
+    from ..report import mean_std
+
     out_dir = Path(out_dir)
     runs = {}
     for seed in seeds:
@@ -666,20 +663,20 @@ def compare_image_features(config: ImageTrainConfig, data, out_dir, seeds=(0, 1,
         recs = [runs[s][variant][stage] for s in seeds]
         if not all("test" in r for r in recs):
             continue
-        table[label] = {"mpjpe": _mean_std([r["test"]["mpjpe"] for r in recs]),
-                        "p_mpjpe": _mean_std([r["test"]["p_mpjpe"] for r in recs]),
-                        "pixel_error": _mean_std([r["test"]["pixel_error"] for r in recs]),
-                        "stage_seconds": _mean_std([r["stage_seconds"] for r in recs]),
-                        "train_seconds": _mean_std([r["train_seconds"] for r in recs]),
-                        "train_images_per_second": _mean_std([r["history"]["images_per_second"][-1] for r in recs]),
-                        "test_images_per_second": _mean_std([r["test"]["images_per_second"] for r in recs])}
+        table[label] = {"mpjpe": mean_std([r["test"]["mpjpe"] for r in recs]),
+                        "p_mpjpe": mean_std([r["test"]["p_mpjpe"] for r in recs]),
+                        "pixel_error": mean_std([r["test"]["pixel_error"] for r in recs]),
+                        "stage_seconds": mean_std([r["stage_seconds"] for r in recs]),
+                        "train_seconds": mean_std([r["train_seconds"] for r in recs]),
+                        "train_images_per_second": mean_std([r["history"]["images_per_second"][-1] for r in recs]),
+                        "test_images_per_second": mean_std([r["test"]["images_per_second"] for r in recs])}
     stage1 = [runs[s]["2d"] for s in seeds]
     summary = {
         "seeds": list(seeds), "config": config.to_dict(), "data": stage1[0]["data"], "hardware": stage1[0]["hardware"],
-        "stage1_2d": {"pixel_error": _mean_std([r["test"]["pixel_error"] for r in stage1 if "test" in r]),
-                      "stage_seconds": _mean_std([r["stage_seconds"] for r in stage1]),
-                      "train_seconds": _mean_std([r["train_seconds"] for r in stage1]),
-                      "train_images_per_second": _mean_std([r["history"]["images_per_second"][-1] for r in stage1])},
+        "stage1_2d": {"pixel_error": mean_std([r["test"]["pixel_error"] for r in stage1 if "test" in r]),
+                      "stage_seconds": mean_std([r["stage_seconds"] for r in stage1]),
+                      "train_seconds": mean_std([r["train_seconds"] for r in stage1]),
+                      "train_images_per_second": mean_std([r["history"]["images_per_second"][-1] for r in stage1])},
         "test": table,
         "paper": _paper_reference(),
         "versions": stage1[0]["versions"], "git_commit": stage1[0]["git_commit"],

@@ -46,6 +46,26 @@ def test_run_experiment_ships_record_and_half_checkpoint(tmp_path, monkeypatch):
     assert os.path.getsize(tmp_path / "results" / "synthetic-semgcn" / "model.pt") < 10 * 2 ** 20
 
 
+def test_record_only_experiment_ships_no_weights(tmp_path, monkeypatch):
+    """An experiment with ship_weights=False ships its record, removes stale weights, keeps best.pt in runs/."""
+    import dataclasses
+    from semgcn import experiments
+    monkeypatch.delenv("SEMGCN_H36M", raising=False)
+    exp = dataclasses.replace(EXPERIMENTS["synthetic-semgcn"], name="synthetic-record-only", ship_weights=False,
+                              eval_data=None)
+    monkeypatch.setitem(experiments.EXPERIMENTS, exp.name, exp)
+    stale = tmp_path / "results" / exp.name / "model.pt"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"weights of an older run")
+    rec = run_experiment(exp.name, runs_dir=tmp_path / "runs", results_dir=tmp_path / "results", progress=False,
+                         device="cpu", epochs=1, data_overrides={"num_train": 300, "num_val": 100, "num_test": 100},
+                         model_kwargs={"hidden": 8, "num_blocks": 1})
+    assert rec["experiment"]["weights_shipped"] is False
+    assert load_result(exp.name, tmp_path / "results")["experiment"]["weights_shipped"] is False
+    assert not stale.exists() and (tmp_path / "runs" / exp.name / "best.pt").is_file()
+    assert EXPERIMENTS["h36m-sh-fc"].ship_weights is False and EXPERIMENTS["h36m-fc"].ship_weights
+
+
 def test_benchmark_smoke():
     lines = []
     before = torch.get_num_threads()

@@ -1,0 +1,34 @@
+"""The repository stays small: no tracked file over 10 MB, a clone (history + checkout) under 50 MB."""
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+MB = 2 ** 20
+
+
+def _git(*args) -> str:
+    return subprocess.run(["git", "-C", str(ROOT), *args], check=True, capture_output=True, text=True).stdout
+
+
+@pytest.fixture(scope="module")
+def tracked():
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    names = [n for n in _git("ls-files", "-z").split("\0") if n]
+    return {n: (ROOT / n).stat().st_size for n in names if (ROOT / n).is_file()}
+
+
+def test_no_tracked_file_over_10_mb(tracked):
+    big = {n: round(s / MB, 1) for n, s in tracked.items() if s > 10 * MB}
+    assert not big, f"tracked files over 10 MB (MB): {big}"
+
+
+def test_clone_under_50_mb(tracked):
+    counts = dict(line.split(": ") for line in _git("count-objects", "-v").splitlines())
+    history = (int(counts["size"]) + int(counts["size-pack"])) * 1024   # loose + packed objects, KiB
+    total = history + sum(tracked.values())
+    assert total < 50 * MB, (f"history {history / MB:.1f} MB + checkout {sum(tracked.values()) / MB:.1f} MB "
+                             f"= {total / MB:.1f} MB (budget 50 MB; `git gc` first if loose garbage inflates it)")

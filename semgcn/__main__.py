@@ -1,4 +1,4 @@
-"""Command line: ``python -m semgcn {prepare,train,evaluate,benchmark,experiment} --help``.
+"""Command line: ``python -m semgcn {prepare,train,evaluate,benchmark,experiment,left-right} --help``.
 
 Without a dataset path every command uses the embedded synthetic poses and
 says so; with ``--h36m PATH`` (or ``SEMGCN_H36M``) it uses real Human3.6M.
@@ -179,6 +179,20 @@ def cmd_experiment(args) -> int:
     return 0
 
 
+def cmd_left_right(args) -> int:
+    from .analysis import left_right_markdown, run_left_right
+    from .data import default_source
+    if default_source(args.h36m) != "h36m":
+        raise CliError("left-right needs Human3.6M: pass --h36m PATH or set SEMGCN_H36M")
+    if args.test_stride < 1:
+        raise CliError(f"--test-stride must be >= 1, got {args.test_stride}")
+    result = run_left_right(args.h36m, names=args.experiments, out=args.out, results_dir=args.results_dir,
+                            test_stride=args.test_stride, device=args.device if args.device != "auto" else "cpu")
+    print(result["data"])
+    print(left_right_markdown(result["rows"]))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m semgcn", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -234,6 +248,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--device", default="auto")
     p.set_defaults(func=cmd_experiment)
+
+    p = sub.add_parser("left-right", help="left-right swap and depth-order tests of the shipped Human3.6M networks "
+                                          "(chapter 7); writes results/analysis/left-right-h36m.json")
+    p.add_argument("--h36m", metavar="PATH", help="directory holding data_3d_h36m.npz (default: $SEMGCN_H36M)")
+    p.add_argument("--experiments", nargs="+", help="experiment names (default: every ground-truth-2D one shipped)")
+    p.add_argument("--test-stride", type=int, default=50, help="keep every n-th test frame (default 50)")
+    p.add_argument("--results-dir", help="where shipped results are (default: the repository's results/)")
+    p.add_argument("--out", help="output JSON (default: RESULTS/analysis/left-right-h36m.json)")
+    p.add_argument("--device", default="cpu")
+    p.set_defaults(func=cmd_left_right)
     return parser
 
 

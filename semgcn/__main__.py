@@ -186,8 +186,9 @@ def cmd_left_right(args) -> int:
         raise CliError("left-right needs Human3.6M: pass --h36m PATH or set SEMGCN_H36M")
     if args.test_stride < 1:
         raise CliError(f"--test-stride must be >= 1, got {args.test_stride}")
+    from .train import pick_device
     result = run_left_right(args.h36m, names=args.experiments, out=args.out, results_dir=args.results_dir,
-                            test_stride=args.test_stride, device=args.device if args.device != "auto" else "cpu")
+                            test_stride=args.test_stride, device=pick_device(args.device))
     print(result["data"])
     print(left_right_markdown(result["rows"]))
     return 0
@@ -256,7 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--test-stride", type=int, default=50, help="keep every n-th test frame (default 50)")
     p.add_argument("--results-dir", help="where shipped results are (default: the repository's results/)")
     p.add_argument("--out", help="output JSON (default: RESULTS/analysis/left-right-h36m.json)")
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--device", default="cpu", help="cpu (default), cuda or auto")
     p.set_defaults(func=cmd_left_right)
     return parser
 

@@ -135,8 +135,8 @@ def run_left_right(h36m=None, names: Sequence[str] | None = None, out=None, resu
     result = {"rows": rows, "data": f"Human3.6M test subjects S9, S11, every {test_stride}th frame, 4 cameras, "
                                     f"ground-truth 2D: {len(data.test):,} poses",
               "joints": list(LIMB_JOINTS), "min_depth_m": 0.10,
-              "command": f"python -m semgcn left-right --h36m PATH" + (f" --test-stride {test_stride}"
-                                                                     if test_stride != 50 else ""),
+              "command": "python -m semgcn left-right --h36m PATH" + (f" --test-stride {test_stride}"
+                                                                    if test_stride != 50 else ""),
               "hardware": hardware_description(device), "git_commit": _git_commit(),
               "date": datetime.date.today().isoformat()}
     atomic_write_json(result, Path(out) if out else Path(results_dir or RESULTS_DIR) / DEFAULT_OUT)

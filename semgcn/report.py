@@ -663,6 +663,7 @@ def image_timing_markdown(names: Sequence[str], results_dir=None) -> str:
     return out + ("\n\n" + "\n".join(missing) if missing else "")
 
 
-__all__ += ["convergence_rows", "convergence_markdown", "mean_std", "IMAGE_RESULTS", "IMAGE_VARIANTS", "PAPER_IMAGE_GAIN", "image_command", "image_missing_note",
+__all__ += ["convergence_rows", "convergence_markdown", "mean_std", "IMAGE_RESULTS", "IMAGE_VARIANTS",
+            "PAPER_IMAGE_GAIN", "image_command", "image_missing_note",
             "load_image_summary", "image_feature_gain", "image_gain_markdown", "image_provenance",
             "image_summary_rows", "image_summary_markdown", "image_timing_markdown"]

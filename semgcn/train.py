@@ -67,6 +67,8 @@ class TrainConfig:
     plateau_patience: int = 2
     max_grad_norm: float | None = 1.0
     bone_weight: float = 0.0           # Eq. 7 bone term (Configuration #1 uses joints only)
+    augment_flip: bool = False         # mirror a random half of every batch (semgcn.data.augment)
+    flip_test: bool = False            # validate/test on the mean of the plain and the mirrored prediction
     seed: int = 0
     device: str = "auto"
     amp: bool = False                  # bfloat16 autocast, CUDA only
@@ -226,8 +228,21 @@ def epoch_batches(n: int, batch_size: int, seed: int, epoch: int, device="cpu", 
 
 
 @torch.no_grad()
-def predict(model: nn.Module, inputs: torch.Tensor, batch_size: int = 8192) -> torch.Tensor:
-    """Run ``model`` in eval mode over ``inputs`` in batches: ``(N, K, 2) -> (N, K, 3)``."""
+def predict(model: nn.Module, inputs: torch.Tensor, batch_size: int = 8192, camera: torch.Tensor | None = None,
+            flip: bool = False) -> torch.Tensor:
+    """Run ``model`` in eval mode over ``inputs`` in batches: ``(N, K, 2) -> (N, K, 3)``.
+
+    ``flip=True`` (test-time flip augmentation; needs ``camera``, ``(N,)``
+    camera indices) averages the prediction with the mirrored prediction on
+    the mirrored inputs (:mod:`semgcn.data.augment`)."""
+    if flip:
+        from .data.augment import mirror_inputs, mirror_targets, principal_points_x
+        if camera is None:
+            raise ValueError("predict(flip=True) needs the camera index of every pose")
+        centres = principal_points_x(device=inputs.device)
+        plain = predict(model, inputs, batch_size)
+        mirrored = predict(model, mirror_inputs(inputs, camera, centres), batch_size)
+        return 0.5 * (plain + mirror_targets(mirrored))
     was_training = model.training
     model.eval()
     try:
@@ -236,11 +251,12 @@ def predict(model: nn.Module, inputs: torch.Tensor, batch_size: int = 8192) -> t
         model.train(was_training)
 
 
-def evaluate(model: nn.Module, split, batch_size: int = 8192) -> dict:
-    """Protocol #1 (MPJPE) and #2 (P-MPJPE) per action and action-averaged (mm)."""
+def evaluate(model: nn.Module, split, batch_size: int = 8192, flip: bool = False) -> dict:
+    """Protocol #1 (MPJPE) and #2 (P-MPJPE) per action and action-averaged (mm).
+    ``flip=True`` evaluates the flip-averaged prediction (see :func:`predict`)."""
     if len(split) == 0:
         raise ValueError("evaluate: the split is empty")
-    pred = predict(model, split.inputs, batch_size)
+    pred = predict(model, split.inputs, batch_size, camera=split.camera, flip=flip)
     # Root-relative comparison: the targets' root is zero; centre the prediction's root too.
     pred = pred - pred[:, :1]
     e1 = mpjpe(pred, split.targets, reduce=False)
@@ -249,7 +265,7 @@ def evaluate(model: nn.Module, split, batch_size: int = 8192) -> dict:
     t2 = per_action_errors(e2, split.action, split.action_names)
     return {"mpjpe": action_average(t1), "p_mpjpe": action_average(t2),
             "mpjpe_per_action": t1, "p_mpjpe_per_action": t2,
-            "mpjpe_all_poses": float(e1.mean()), "num_poses": len(split)}
+            "mpjpe_all_poses": float(e1.mean()), "num_poses": len(split), "flip_test": flip}
 
 
 # ----------------------------------------------------------------------------- the engine
@@ -325,8 +341,9 @@ def train(config: TrainConfig, data, out_dir: str | os.PathLike, resume: bool = 
         ckpt = load_checkpoint(ckpt_path, map_location=device)
         # The number of epochs may change on resume (extend or shorten a run): no
         # schedule depends on it, so the result equals a run started with the new value.
-        diff = {k: (ckpt["config"].get(k), v) for k, v in config.to_dict().items()
-                if ckpt["config"].get(k) != v and k != "epochs"}
+        defaults = TrainConfig().to_dict()  # options added later than the checkpoint had their default
+        diff = {k: (ckpt["config"].get(k, defaults[k]), v) for k, v in config.to_dict().items()
+                if ckpt["config"].get(k, defaults[k]) != v and k != "epochs"}
         if diff:
             raise ValueError(f"cannot resume {ckpt_path}: its configuration differs (saved, requested): {diff}")
         if ckpt["state"]["epoch"] > config.epochs:
@@ -345,7 +362,10 @@ def train(config: TrainConfig, data, out_dir: str | os.PathLike, resume: bool = 
         train_model = torch.compile(train_model)
     use_amp = config.amp and device.type == "cuda"
 
-    inputs, targets = data.train.inputs, data.train.targets
+    inputs, targets, cameras = data.train.inputs, data.train.targets, data.train.camera
+    if config.augment_flip:
+        from .data.augment import mirror_pairs, principal_points_x
+        centres = principal_points_x(device=device)
     n = len(data.train)
     steps_per_epoch = math.ceil(n // world / config.batch_size)
     if config.max_steps_per_epoch:
@@ -370,6 +390,9 @@ def train(config: TrainConfig, data, out_dir: str | os.PathLike, resume: bool = 
                 state["lr"] = config.lr * config.lr_gamma ** (state["step"] // config.lr_decay_steps)
                 _set_lr(optimizer, state["lr"])
             x, y = inputs[idx], targets[idx]
+            if config.augment_flip:  # the global RNG is re-seeded every epoch: resumable
+                which = torch.rand(len(idx), device=device) < 0.5
+                x, y = mirror_pairs(x, y, cameras[idx], centres, which)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
                 pred = train_model(x)
             loss = pose_loss(pred.float(), y, config.bone_weight)
@@ -394,7 +417,7 @@ def train(config: TrainConfig, data, out_dir: str | os.PathLike, resume: bool = 
         seconds = time.perf_counter() - t0
         train_loss = float(loss_sum) / max(len(batches), 1)
 
-        val = evaluate(model, data.val, config.eval_batch_size) if rank == 0 else {"mpjpe": math.nan, "p_mpjpe": math.nan}
+        val = evaluate(model, data.val, config.eval_batch_size, flip=config.flip_test) if rank == 0 else {"mpjpe": math.nan, "p_mpjpe": math.nan}
         if world > 1:  # every rank needs the validation error for the plateau schedule
             v = torch.tensor([val["mpjpe"], val["p_mpjpe"]], device=device)
             torch.distributed.broadcast(v, 0)
@@ -438,8 +461,10 @@ def train(config: TrainConfig, data, out_dir: str | os.PathLike, resume: bool = 
     if rank == 0 and complete:
         best = load_checkpoint(out_dir / "best.pt", map_location=device)
         model.load_state_dict(best["state_dict"])
-        test = evaluate(model, data.test, config.eval_batch_size)  # once, with the selected weights
+        test = evaluate(model, data.test, config.eval_batch_size, flip=config.flip_test)  # once, with the selected weights
         record["test"] = test
+        if config.flip_test:  # what the same weights score without test-time flipping
+            record["test_without_flip"] = evaluate(model, data.test, config.eval_batch_size)
         if show:
             print(f"{config.model}: test MPJPE {test['mpjpe']:.2f} mm, P-MPJPE {test['p_mpjpe']:.2f} mm "
                   f"(best validation epoch {state['best_epoch']})", file=sys.stderr)

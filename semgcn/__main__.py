@@ -119,10 +119,10 @@ def cmd_evaluate(args) -> int:
     model = load_model(args.checkpoint, device)
     data = _load_data(args, device=device)
     split = getattr(data, args.split)
-    res = evaluate(model, split)
+    res = evaluate(model, split, flip=args.flip_test)
     _print_tables(res)
     print(f"{args.split}: MPJPE {res['mpjpe']:.2f} mm, P-MPJPE {res['p_mpjpe']:.2f} mm "
-          f"(action-averaged, {res['num_poses']:,} poses)")
+          f"(action-averaged, {res['num_poses']:,} poses{', flip-averaged' if args.flip_test else ''})")
     if args.json:
         from .train import atomic_write_json
         atomic_write_json(res, args.json)
@@ -220,6 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate", help="Protocol #1/#2 per action for a checkpoint")
     p.add_argument("--checkpoint", required=True, help="best.pt of a run or a shipped results/NAME/model.pt")
     p.add_argument("--split", choices=("test", "val"), default="test")
+    p.add_argument("--flip-test", action="store_true",
+                   help="average each prediction with the mirrored prediction for the mirror image (chapter 11)")
     p.add_argument("--device", default="auto")
     p.add_argument("--json", help="also write the numbers to this JSON file")
     _add_data_args(p)

@@ -118,3 +118,15 @@ def test_resume_accepts_checkpoints_written_before_the_flip_options(tmp_path):
     atomic_save(ckpt, tmp_path / "checkpoint.pt")
     record = train(TrainConfig(**{**SMALL, "epochs": 2}), data, tmp_path, resume=True, progress=False)
     assert record["history"]["epoch"] == [1, 2]
+
+
+def test_cli_evaluate_with_test_time_flip(tmp_path):
+    from test_train import REPO, _cli
+    out = tmp_path / "eval.json"
+    r = _cli("evaluate", "--checkpoint", str(REPO / "results" / "synthetic-semgcn" / "model.pt"), "--flip-test",
+             "--synthetic-train", "1000", "--device", "cpu", "--json", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "flip-averaged" in r.stdout
+    import json
+    res = json.loads(out.read_text())
+    assert res["flip_test"] is True and 0 < res["mpjpe"] < 500

@@ -17,7 +17,8 @@ networks:
 :func:`left_right_rows` runs both on the shipped Human3.6M networks and
 :func:`run_left_right` writes them, with their provenance, to a JSON file so
 that the book can show them where the data is absent
-(``python -m semgcn left-right --h36m PATH``).
+(``python -m semgcn left-right --h36m PATH``).  The same rows carry
+:func:`mirror_errors`, the error on mirrored test poses used in chapter 11.
 """
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ import torch
 from .graph import H36M_SKELETON
 
 __all__ = ["LIMB_JOINTS", "DEFAULT_OUT", "swap_gap", "depth_order", "left_right_rows", "left_right_markdown",
-           "run_left_right", "load_left_right"]
+           "mirror_errors", "mirror_markdown", "run_left_right", "load_left_right"]
 
 #: Knees, feet, elbows and wrists: the joints whose depth order the test checks.
 LIMB_JOINTS = ("RKnee", "RFoot", "LKnee", "LFoot", "LElbow", "LWrist", "RElbow", "RWrist")
@@ -87,7 +88,8 @@ def left_right_rows(names: Sequence[str], data, results_dir=None, device="cpu", 
     from .models import DISPLAY_NAMES
     from .train import load_model, predict
     rows = []
-    inputs = data.test.inputs.to(device)
+    test = data.test.to(device)
+    inputs = test.inputs
     for name in names:
         weights = result_path(name, results_dir) / "model.pt"
         if not weights.is_file():
@@ -95,11 +97,38 @@ def left_right_rows(names: Sequence[str], data, results_dir=None, device="cpu", 
         model_name = EXPERIMENTS[name].model
         net = load_model(weights, device=device).float()
         right, tested = depth_order(predict(net, inputs).cpu(), data.test.targets.cpu())
+        record = load_result(name, results_dir)
         rows.append({"name": name, "model": model_name, "method": DISPLAY_NAMES.get(model_name, model_name),
                      "conv": _conv_of(model_name), "depth_order": round(right, 2), "joints_tested": tested,
                      "swap_gap_mm": swap_gap(net, inputs[:swap_inputs]),
-                     "mpjpe": load_result(name, results_dir)["test"]["mpjpe"]})
+                     "mpjpe": record["test"]["mpjpe"], "flip_trained": bool(record.get("config", {}).get("augment_flip")),
+                     **mirror_errors(net, test)})
     return rows
+
+
+def mirror_errors(model: torch.nn.Module, split) -> dict:
+    """Protocol #1 (mm, action-averaged) of ``model`` on ``split`` as filmed
+    (``subset_mpjpe``), on its mirror images (``mirror_mpjpe``) and with the
+    flip-averaged prediction (``flip_avg_mpjpe``): chapter 11's test of
+    whether a network has learnt mirror symmetry (:mod:`semgcn.data.augment`)."""
+    from .data.augment import mirror_split
+    from .train import evaluate
+    return {"subset_mpjpe": evaluate(model, split)["mpjpe"],
+            "mirror_mpjpe": evaluate(model, mirror_split(split))["mpjpe"],
+            "flip_avg_mpjpe": evaluate(model, split, flip=True)["mpjpe"]}
+
+
+def mirror_markdown(rows: Sequence[Mapping]) -> str:
+    """A table of the mirror columns of :func:`left_right_rows`."""
+    rows = [r for r in rows if "mirror_mpjpe" in r]
+    if not rows:
+        return "No shipped network with mirror measurements."
+    lines = ["| network (shipped, full size) | trained with flips | as filmed (mm) | mirror images (mm) | "
+             "flip-averaged (mm) |", "|---|---|---:|---:|---:|"]
+    for r in rows:
+        lines.append(f"| {r['method']} (`{r['name']}`) | {'yes' if r['flip_trained'] else 'no'} | "
+                     f"{r['subset_mpjpe']:.1f} | {r['mirror_mpjpe']:.1f} | {r['flip_avg_mpjpe']:.1f} |")
+    return "\n".join(lines)
 
 
 def left_right_markdown(rows: Sequence[Mapping]) -> str:

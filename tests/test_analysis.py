@@ -5,10 +5,12 @@ import pytest
 import torch
 
 from semgcn.__main__ import main
-from semgcn.analysis import depth_order, left_right_markdown, left_right_rows, run_left_right, swap_gap
+from semgcn.analysis import (depth_order, left_right_markdown, left_right_rows, mirror_markdown, run_left_right,
+                             swap_gap)
 from semgcn.data import load_pose_data
+from semgcn.data.augment import mirror_split
 from semgcn.models import build_model
-from semgcn.train import atomic_write_json, export_weights
+from semgcn.train import atomic_write_json, evaluate, export_weights, load_model
 
 from test_h36m import REAL, needs_real
 
@@ -57,6 +59,16 @@ def test_left_right_rows_use_shipped_weights_only(tmp_path):
     md = left_right_markdown(rows)
     assert "| ResGCN | vanilla |" in md and "mean per kind of graph convolution" in md
     assert left_right_markdown([]) == "No shipped network to test."
+    # chapter 11's mirror columns: the same network on mirrored poses and flip-averaged
+    net = load_model(tmp_path / "h36m-semgcn-no-nonlocal" / "model.pt")
+    assert rows[1]["subset_mpjpe"] == pytest.approx(evaluate(net, data.test)["mpjpe"])
+    assert rows[1]["mirror_mpjpe"] == pytest.approx(evaluate(net, mirror_split(data.test))["mpjpe"])
+    assert rows[1]["flip_avg_mpjpe"] == pytest.approx(evaluate(net, data.test, flip=True)["mpjpe"])
+    assert rows[1]["mirror_mpjpe"] != pytest.approx(rows[1]["subset_mpjpe"])
+    assert rows[1]["flip_trained"] is False
+    mm = mirror_markdown(rows)
+    assert "| Ours w/o Non-Local (`h36m-semgcn-no-nonlocal`) | no |" in mm
+    assert mirror_markdown([]) == "No shipped network with mirror measurements."
 
 
 def test_cli_needs_human36m(monkeypatch, capsys):

@@ -20,7 +20,7 @@ import torch
 from ..graph import H36M_SKELETON, Skeleton
 from .camera import camera_intrinsics
 
-__all__ = ["principal_points_x", "mirror_inputs", "mirror_targets", "mirror_pairs"]
+__all__ = ["principal_points_x", "mirror_inputs", "mirror_targets", "mirror_pairs", "mirror_split"]
 
 
 def principal_points_x(num_cameras: int = 4, device="cpu", camera_file=None) -> torch.Tensor:
@@ -73,3 +73,13 @@ def mirror_pairs(inputs: torch.Tensor, targets: torch.Tensor, camera: torch.Tens
     x = torch.where(which[:, None, None], mirror_inputs(inputs, camera, centres, skeleton), inputs)
     y = torch.where(which[:, None, None], mirror_targets(targets, skeleton), targets)
     return x, y
+
+
+def mirror_split(split, skeleton: Skeleton = H36M_SKELETON):
+    """A :class:`~semgcn.data.PoseSplit` of the mirror images of ``split``'s
+    poses (inputs and targets mirrored, labels kept): the test set a network
+    would see if every video were flipped."""
+    from dataclasses import replace
+    centres = principal_points_x(device=split.inputs.device)
+    return replace(split, inputs=mirror_inputs(split.inputs, split.camera, centres, skeleton),
+                   targets=mirror_targets(split.targets, skeleton))

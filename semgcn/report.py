@@ -408,8 +408,13 @@ def reproducibility_markdown(results_dir=None) -> str:
                 extra.append(f"- `{name}` evaluated on {cross.get('source', 'other data')}: MPJPE "
                              f"{_fmt(cross['test'].get('mpjpe'))} mm, P-MPJPE {_fmt(cross['test'].get('p_mpjpe'))} mm "
                              f"(same command, same hardware).")
+            plain = rec.get("test_without_flip")
+            if plain:
+                extra.append(f"- `{name}` averages each test prediction with its mirrored prediction (`--flip-test`, "
+                             f"chapter 11); the same weights without it: MPJPE {_fmt(plain.get('mpjpe'))} mm, "
+                             f"P-MPJPE {_fmt(plain.get('p_mpjpe'))} mm.")
         if extra:
-            lines += ["", "Cross-evaluations:", "", *extra]
+            lines += ["", "Further evaluations of the same weights:", "", *extra]
     else:
         lines.append("No experiment has been shipped yet (no `results/*/record.json`).")
     summaries = sorted(_results_dir(results_dir).glob("*/summary.json")) if _results_dir(results_dir).is_dir() else []

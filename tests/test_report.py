@@ -132,6 +132,10 @@ def test_reproducibility_page_lists_every_shipped_number(tmp_path, real_record):
     assert f"{real_record['test']['mpjpe']:.2f}" in page and f"{real_record['test']['p_mpjpe']:.2f}" in page
     assert "`python -m semgcn experiment h36m-semgcn --h36m PATH`" in page
     assert "`python -m semgcn experiment synthetic-semgcn`" in page and "123.46" in page
+    assert "--flip-test" not in page
+    ship(tmp_path, "h36m-semgcn-no-nonlocal-flip", real_record, test_without_flip={"mpjpe": 45.678, "p_mpjpe": 34.5})
+    page = report.reproducibility_markdown(tmp_path)
+    assert "`h36m-semgcn-no-nonlocal-flip` averages each test prediction" in page and "45.68" in page
     assert real_record["hardware"] in page and "fake poses for tests" in page
     not_yet = page.split("Not yet shipped:")[1]
     assert "`h36m-semgcn`" not in not_yet and "`h36m-resgcn`" in not_yet

@@ -98,10 +98,12 @@ def left_right_rows(names: Sequence[str], data, results_dir=None, device="cpu", 
         net = load_model(weights, device=device).float()
         right, tested = depth_order(predict(net, inputs).cpu(), data.test.targets.cpu())
         record = load_result(name, results_dir)
-        rows.append({"name": name, "model": model_name, "method": DISPLAY_NAMES.get(model_name, model_name),
+        flips = bool(record.get("config", {}).get("augment_flip"))
+        method = DISPLAY_NAMES.get(model_name, model_name) + (" + flip augmentation" if flips else "")
+        rows.append({"name": name, "model": model_name, "method": method,
                      "conv": _conv_of(model_name), "depth_order": round(right, 2), "joints_tested": tested,
                      "swap_gap_mm": swap_gap(net, inputs[:swap_inputs]),
-                     "mpjpe": record["test"]["mpjpe"], "flip_trained": bool(record.get("config", {}).get("augment_flip")),
+                     "mpjpe": record["test"]["mpjpe"], "flip_trained": flips,
                      **mirror_errors(net, test)})
     return rows
 

@@ -187,8 +187,21 @@ def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
 
 def export_weights(model: nn.Module, path, half: bool = True, meta: dict | None = None) -> None:
     """Save a small shippable checkpoint: weights (float16 by default) plus the
-    model name/config needed by :func:`load_model`."""
-    state = {k: (v.half() if half and v.is_floating_point() else v).cpu() for k, v in model.state_dict().items()}
+    model name/config needed by :func:`load_model`.
+
+    Only learnable parameters whose values fit float16 are halved; buffers
+    (batch-norm running statistics) stay float32: a non-local block's running
+    variance can exceed float16's 65504 or fall below its smallest normal
+    number, and a halved ``inf`` silently ruins the shipped network."""
+    params = {name for name, _ in model.named_parameters()}
+
+    def small(name, v):
+        if not (half and v.is_floating_point() and name in params):
+            return v
+        h = v.half()
+        return h if bool(torch.isfinite(h).all()) else v
+
+    state = {k: small(k, v).cpu() for k, v in model.state_dict().items()}
     atomic_save({"state_dict": state, "meta": dict(meta or {})}, path)
 
 

@@ -222,3 +222,20 @@ def test_distributed_data_parallel_gloo(tmp_path):
     assert rec["world_size"] == 2 and rec["complete"]
     # each rank saw half the data: steps per epoch are half of a single-process run
     assert rec["history"]["steps"][0] == 4
+
+
+def test_export_keeps_batch_norm_statistics_finite(tmp_path):
+    """A running variance above float16's range (seen in a trained non-local block) must survive export."""
+    from semgcn.models import build_model
+    model = build_model("semgcn", hidden=16, num_blocks=1)
+    bn = next(m for m in model.modules() if isinstance(m, torch.nn.BatchNorm1d))
+    bn.running_var.fill_(1e6)
+    bn.running_mean.fill_(1e-9)
+    from semgcn.train import export_weights
+    export_weights(model, tmp_path / "m.pt", meta={"model": "semgcn", "model_kwargs": {"hidden": 16, "num_blocks": 1}})
+    state = load_checkpoint(tmp_path / "m.pt")["state_dict"]
+    assert all(bool(torch.isfinite(v.float()).all()) for v in state.values() if v.is_floating_point())
+    assert any(v.dtype == torch.float16 for v in state.values())   # parameters still halved
+    loaded = load_model(tmp_path / "m.pt")
+    x = torch.randn(4, 16, 2)
+    assert torch.allclose(loaded(x), model.eval()(x), atol=1e-2)

@@ -41,8 +41,8 @@ from .metrics import action_average, mpjpe, p_mpjpe, per_action_errors
 from .models import build_model, count_parameters
 
 __all__ = ["TrainConfig", "train", "make_optimizer", "plateau_update", "evaluate", "predict", "epoch_batches", "pick_device", "atomic_save",
-           "atomic_write_json", "load_checkpoint", "load_model", "export_weights", "TrainingDiverged",
-           "hardware_description"]
+           "atomic_write_json", "load_checkpoint", "load_model", "export_weights", "shippable_state",
+           "TrainingDiverged", "hardware_description"]
 
 
 class TrainingDiverged(RuntimeError):
@@ -185,14 +185,12 @@ def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
         raise ValueError(f"cannot read checkpoint {path}: {exc}") from exc
 
 
-def export_weights(model: nn.Module, path, half: bool = True, meta: dict | None = None) -> None:
-    """Save a small shippable checkpoint: weights (float16 by default) plus the
-    model name/config needed by :func:`load_model`.
-
-    Only learnable parameters whose values fit float16 are halved; buffers
-    (batch-norm running statistics) stay float32: a non-local block's running
-    variance can exceed float16's 65504 or fall below its smallest normal
-    number, and a halved ``inf`` silently ruins the shipped network."""
+def shippable_state(model: nn.Module, half: bool = True) -> dict:
+    """``model``'s state dict on the CPU with the learnable parameters in
+    float16 (when ``half``) wherever their values fit it.  Buffers (batch-norm
+    running statistics, masks) stay float32: a non-local block's running
+    variance can exceed float16's 65504, and a halved ``inf`` silently ruins
+    the shipped network."""
     params = {name for name, _ in model.named_parameters()}
 
     def small(name, v):
@@ -201,8 +199,13 @@ def export_weights(model: nn.Module, path, half: bool = True, meta: dict | None 
         h = v.half()
         return h if bool(torch.isfinite(h).all()) else v
 
-    state = {k: small(k, v).cpu() for k, v in model.state_dict().items()}
-    atomic_save({"state_dict": state, "meta": dict(meta or {})}, path)
+    return {k: small(k, v).cpu() for k, v in model.state_dict().items()}
+
+
+def export_weights(model: nn.Module, path, half: bool = True, meta: dict | None = None) -> None:
+    """Save a small shippable checkpoint (:func:`shippable_state`) plus the
+    model name/config needed by :func:`load_model`."""
+    atomic_save({"state_dict": shippable_state(model, half), "meta": dict(meta or {})}, path)
 
 
 def load_model(path, device="cpu") -> nn.Module:

@@ -44,7 +44,8 @@ from ..losses import pose_loss
 from ..metrics import action_average, mpjpe, p_mpjpe, per_action_errors
 from ..models import count_parameters
 from ..train import (TrainingDiverged, _git_commit, _package_version, atomic_save, atomic_write_json, epoch_batches,
-                     hardware_description, load_checkpoint, make_optimizer, pick_device, plateau_update)
+                     hardware_description, load_checkpoint, make_optimizer, pick_device, plateau_update,
+                     shippable_state)
 from .backbone import integral_loss
 from .model import ImageSemGCN, screen_inputs
 
@@ -716,8 +717,8 @@ def load_image_model(path, device="cpu") -> ImageSemGCN:
 def export_image_model(model: ImageSemGCN, path, half: bool = True, meta: dict | None = None) -> int:
     """Save a shippable checkpoint (float16 weights by default) readable by
     :func:`load_image_model`; returns its size in bytes."""
-    state = {k: (v.half() if half and v.is_floating_point() else v).cpu() for k, v in model.state_dict().items()}
-    atomic_save({"state_dict": state, "meta": {**(meta or {}), "model_config": model.config}}, path)
+    atomic_save({"state_dict": shippable_state(model, half), "meta": {**(meta or {}), "model_config": model.config}},
+                path)
     return Path(path).stat().st_size
 
 

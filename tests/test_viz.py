@@ -249,6 +249,26 @@ def test_sphinx_extension_ships_plotly_js(tmp_path):
     assert "window.Plotly" in js
 
 
+def test_sphinx_extension_serves_the_favicon_at_the_root(tmp_path):
+    """The root index.html is a redirect without an icon link: /favicon.ico must exist (no 404 in the console)."""
+    from types import SimpleNamespace
+
+    from semgcn.viz import book
+    src, out = tmp_path / "src", tmp_path / "out"
+    (src / "book" / "_static").mkdir(parents=True)
+    out.mkdir()
+    (src / "book" / "_static" / "favicon.png").write_bytes(b"\x89PNG fake")
+    app = SimpleNamespace(config=SimpleNamespace(html_favicon="book/_static/favicon.png"), srcdir=str(src),
+                          builder=SimpleNamespace(format="html", outdir=str(out)))
+    book._copy_favicon(app, None)
+    assert (out / "favicon.ico").read_bytes() == b"\x89PNG fake"
+    (out / "favicon.ico").unlink()
+    book._copy_favicon(app, RuntimeError("build failed"))   # nothing after a failed build
+    app.config.html_favicon = None
+    book._copy_favicon(app, None)
+    assert not (out / "favicon.ico").exists()
+
+
 def test_duplicate_inline_scripts_are_dropped():
     from semgcn.viz import book
 

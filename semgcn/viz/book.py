@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import uuid
 
 __all__ = ["RENDERER_NAME", "figure_html", "set_plotly_renderer", "setup"]
@@ -153,6 +154,18 @@ def _copy_plotly_js(app, exception) -> None:
         f.write(js)
 
 
+def _copy_favicon(app, exception) -> None:
+    """Serve the book's icon at the site root too: a page without an icon link
+    (the root ``index.html`` is only a redirect) makes the browser ask for
+    ``/favicon.ico``, and a 404 there is a console error."""
+    icon = getattr(app.config, "html_favicon", None)
+    if exception is not None or getattr(app.builder, "format", None) != "html" or not icon or "://" in icon:
+        return
+    source = os.path.join(app.srcdir, icon)
+    if os.path.isfile(source):
+        shutil.copyfile(source, os.path.join(app.builder.outdir, "favicon.ico"))
+
+
 def _mathjax_dir() -> str | None:
     """The MathJax 3 ``es5`` folder of the ``django-static-mathjax`` package
     (a plain copy of the MathJax distribution), or ``None`` when not installed."""
@@ -211,5 +224,6 @@ def setup(app):
     app.connect("build-finished", _copy_plotly_js)
     app.connect("config-inited", _use_local_mathjax)
     app.connect("build-finished", _copy_mathjax)
+    app.connect("build-finished", _copy_favicon)
     app.connect("html-page-context", _dedupe_scripts, priority=900)
     return {"version": _plotly_js_version(), "parallel_read_safe": True, "parallel_write_safe": True}

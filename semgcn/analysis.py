@@ -113,11 +113,13 @@ def mirror_errors(model: torch.nn.Module, split) -> dict:
     (``subset_mpjpe``), on its mirror images (``mirror_mpjpe``) and with the
     flip-averaged prediction (``flip_avg_mpjpe``): chapter 11's test of
     whether a network has learnt mirror symmetry (:mod:`semgcn.data.augment`)."""
-    from .data.augment import mirror_split
-    from .train import evaluate
-    return {"subset_mpjpe": evaluate(model, split)["mpjpe"],
-            "mirror_mpjpe": evaluate(model, mirror_split(split))["mpjpe"],
-            "flip_avg_mpjpe": evaluate(model, split, flip=True)["mpjpe"]}
+    from .train import predict, predict_mirrored, score
+    # Mirroring is an isometry that maps the root to itself, so the error of the mirrored-back prediction on
+    # the original targets equals that of the mirror image's prediction on the mirrored targets.
+    plain = predict(model, split.inputs)
+    back = predict_mirrored(model, split.inputs, split.camera)
+    return {"subset_mpjpe": score(plain, split)["mpjpe"], "mirror_mpjpe": score(back, split)["mpjpe"],
+            "flip_avg_mpjpe": score(0.5 * (plain + back), split, flip=True)["mpjpe"]}
 
 
 def mirror_markdown(rows: Sequence[Mapping]) -> str:

@@ -40,7 +40,8 @@ from .losses import pose_loss
 from .metrics import action_average, mpjpe, p_mpjpe, per_action_errors
 from .models import build_model, count_parameters
 
-__all__ = ["TrainConfig", "train", "make_optimizer", "plateau_update", "evaluate", "predict", "epoch_batches", "pick_device", "atomic_save",
+__all__ = ["TrainConfig", "train", "make_optimizer", "plateau_update", "evaluate", "evaluate_flip_and_plain", "score", "predict",
+           "predict_mirrored", "epoch_batches", "pick_device", "atomic_save",
            "atomic_write_json", "load_checkpoint", "load_model", "export_weights", "shippable_state",
            "TrainingDiverged", "hardware_description"]
 
@@ -249,16 +250,11 @@ def predict(model: nn.Module, inputs: torch.Tensor, batch_size: int = 8192, came
     """Run ``model`` in eval mode over ``inputs`` in batches: ``(N, K, 2) -> (N, K, 3)``.
 
     ``flip=True`` (test-time flip augmentation; needs ``camera``, ``(N,)``
-    camera indices) averages the prediction with the mirrored prediction on
-    the mirrored inputs (:mod:`semgcn.data.augment`)."""
+    camera indices) averages the prediction with :func:`predict_mirrored`."""
     if flip:
-        from .data.augment import mirror_inputs, mirror_targets, principal_points_x
         if camera is None:
             raise ValueError("predict(flip=True) needs the camera index of every pose")
-        centres = principal_points_x(device=inputs.device)
-        plain = predict(model, inputs, batch_size)
-        mirrored = predict(model, mirror_inputs(inputs, camera, centres), batch_size)
-        return 0.5 * (plain + mirror_targets(mirrored))
+        return 0.5 * (predict(model, inputs, batch_size) + predict_mirrored(model, inputs, camera, batch_size))
     was_training = model.training
     model.eval()
     try:
@@ -267,12 +263,25 @@ def predict(model: nn.Module, inputs: torch.Tensor, batch_size: int = 8192, came
         model.train(was_training)
 
 
-def evaluate(model: nn.Module, split, batch_size: int = 8192, flip: bool = False) -> dict:
-    """Protocol #1 (MPJPE) and #2 (P-MPJPE) per action and action-averaged (mm).
-    ``flip=True`` evaluates the flip-averaged prediction (see :func:`predict`)."""
-    if len(split) == 0:
-        raise ValueError("evaluate: the split is empty")
-    pred = predict(model, split.inputs, batch_size, camera=split.camera, flip=flip)
+def predict_mirrored(model: nn.Module, inputs: torch.Tensor, camera: torch.Tensor, batch_size: int = 8192) -> torch.Tensor:
+    """The prediction for the mirror image of every pose, mirrored back into
+    the original frame (:mod:`semgcn.data.augment`): a network that has learnt
+    mirror symmetry returns its plain prediction.  ``camera``: ``(N,)`` indices."""
+    from .data.augment import mirror_inputs, mirror_targets, principal_points_x
+    if camera is None or len(camera) != len(inputs):
+        raise ValueError(f"predict_mirrored needs one camera index per pose ({len(inputs)}), "
+                         f"got {None if camera is None else len(camera)}")
+    centres = principal_points_x(device=inputs.device)
+    return mirror_targets(predict(model, mirror_inputs(inputs, camera, centres), batch_size))
+
+
+def score(pred: torch.Tensor, split, flip: bool = False) -> dict:
+    """Protocol #1 (MPJPE) and #2 (P-MPJPE) of the predictions ``pred``
+    ``(N, K, 3)`` for ``split``, per action and action-averaged (mm); ``flip``
+    is only recorded (whether ``pred`` was flip-averaged)."""
+    if pred.shape != split.targets.shape:
+        raise ValueError(f"score: predictions have shape {tuple(pred.shape)}, the split's targets "
+                         f"{tuple(split.targets.shape)}")
     # Root-relative comparison: the targets' root is zero; centre the prediction's root too.
     pred = pred - pred[:, :1]
     e1 = mpjpe(pred, split.targets, reduce=False)
@@ -282,6 +291,24 @@ def evaluate(model: nn.Module, split, batch_size: int = 8192, flip: bool = False
     return {"mpjpe": action_average(t1), "p_mpjpe": action_average(t2),
             "mpjpe_per_action": t1, "p_mpjpe_per_action": t2,
             "mpjpe_all_poses": float(e1.mean()), "num_poses": len(split), "flip_test": flip}
+
+
+def evaluate(model: nn.Module, split, batch_size: int = 8192, flip: bool = False) -> dict:
+    """Protocol #1 (MPJPE) and #2 (P-MPJPE) per action and action-averaged (mm).
+    ``flip=True`` evaluates the flip-averaged prediction (see :func:`predict`)."""
+    if len(split) == 0:
+        raise ValueError("evaluate: the split is empty")
+    return score(predict(model, split.inputs, batch_size, camera=split.camera, flip=flip), split, flip)
+
+
+def evaluate_flip_and_plain(model: nn.Module, split, batch_size: int = 8192) -> tuple[dict, dict]:
+    """``(evaluate(flip=True), evaluate(flip=False))`` from one plain and one
+    mirrored pass (two passes, where calling :func:`evaluate` twice takes three)."""
+    if len(split) == 0:
+        raise ValueError("evaluate: the split is empty")
+    plain = predict(model, split.inputs, batch_size)
+    back = predict_mirrored(model, split.inputs, split.camera, batch_size)
+    return score(0.5 * (plain + back), split, flip=True), score(plain, split)
 
 
 # ----------------------------------------------------------------------------- the engine
@@ -477,10 +504,12 @@ def train(config: TrainConfig, data, out_dir: str | os.PathLike, resume: bool = 
     if rank == 0 and complete:
         best = load_checkpoint(out_dir / "best.pt", map_location=device)
         model.load_state_dict(best["state_dict"])
-        test = evaluate(model, data.test, config.eval_batch_size, flip=config.flip_test)  # once, with the selected weights
+        # Once, with the selected weights; with flip_test also what they score without test-time flipping.
+        if config.flip_test:
+            test, record["test_without_flip"] = evaluate_flip_and_plain(model, data.test, config.eval_batch_size)
+        else:
+            test = evaluate(model, data.test, config.eval_batch_size)
         record["test"] = test
-        if config.flip_test:  # what the same weights score without test-time flipping
-            record["test_without_flip"] = evaluate(model, data.test, config.eval_batch_size)
         if show:
             print(f"{config.model}: test MPJPE {test['mpjpe']:.2f} mm, P-MPJPE {test['p_mpjpe']:.2f} mm "
                   f"(best validation epoch {state['best_epoch']})", file=sys.stderr)

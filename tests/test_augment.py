@@ -130,3 +130,20 @@ def test_cli_evaluate_with_test_time_flip(tmp_path):
     import json
     res = json.loads(out.read_text())
     assert res["flip_test"] is True and 0 < res["mpjpe"] < 500
+
+
+def test_flip_and_plain_evaluation_in_two_passes_matches_two_evaluations():
+    from semgcn.train import evaluate, evaluate_flip_and_plain, predict_mirrored, score
+    torch.manual_seed(0)
+    model = build_model("semgcn", hidden=16, num_blocks=1).eval()
+    test = fake_data().test
+    with_flip, without = evaluate_flip_and_plain(model, test)
+    for got, want in ((with_flip, evaluate(model, test, flip=True)), (without, evaluate(model, test))):
+        assert got["flip_test"] == want["flip_test"]
+        for key in ("mpjpe", "p_mpjpe", "mpjpe_all_poses"):
+            assert got[key] == pytest.approx(want[key], rel=1e-6)
+    assert with_flip["mpjpe"] != pytest.approx(without["mpjpe"])
+    with pytest.raises(ValueError, match=r"predictions have shape \(3, 16, 3\)"):
+        score(torch.zeros(3, 16, 3), test)
+    with pytest.raises(ValueError, match="one camera index per pose"):
+        predict_mirrored(model, test.inputs, test.camera[:-1])

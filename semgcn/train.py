@@ -41,7 +41,7 @@ from .metrics import action_average, mpjpe, p_mpjpe, per_action_errors
 from .models import build_model, count_parameters
 
 __all__ = ["TrainConfig", "train", "make_optimizer", "plateau_update", "evaluate", "evaluate_flip_and_plain", "score", "predict",
-           "predict_mirrored", "epoch_batches", "pick_device", "atomic_save",
+           "predict_mirrored", "default_eval_batch_size", "epoch_batches", "pick_device", "atomic_save",
            "atomic_write_json", "load_checkpoint", "load_model", "export_weights", "shippable_state",
            "TrainingDiverged", "hardware_description"]
 
@@ -74,14 +74,14 @@ class TrainConfig:
     device: str = "auto"
     amp: bool = False                  # bfloat16 autocast, CUDA only
     compile: bool = False              # torch.compile the model
-    eval_batch_size: int = 8192
+    eval_batch_size: int | None = None  # None: automatic (see default_eval_batch_size)
     max_steps_per_epoch: int | None = None  # for quick smoke runs
 
     def __post_init__(self):
         if self.lr_schedule not in ("step", "plateau", "none"):
             raise ValueError(f"lr_schedule must be 'step', 'plateau' or 'none', got {self.lr_schedule!r}")
         for name in ("epochs", "batch_size", "eval_batch_size"):
-            if getattr(self, name) < 1:
+            if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if not self.lr > 0:
             raise ValueError(f"lr must be > 0, got {self.lr}")
@@ -244,10 +244,21 @@ def epoch_batches(n: int, batch_size: int, seed: int, epoch: int, device="cpu", 
     return [perm[i:i + batch_size] for i in range(0, stop, batch_size)]
 
 
+def default_eval_batch_size(device) -> int:
+    """Chunk size for inference: 256 poses on a CPU, 8192 on a GPU.
+
+    On a CPU large chunks are slow: at 8192 poses every activation of SemGCN
+    (8192 x 16 x 128 floats, 64 MB) falls out of the caches, and one thread
+    lifts 2-3x fewer poses per second than at 256 (``python -m semgcn
+    benchmark`` prints both).  A GPU wants the large chunks."""
+    return 8192 if torch.device(device).type == "cuda" else 256
+
+
 @torch.no_grad()
-def predict(model: nn.Module, inputs: torch.Tensor, batch_size: int = 8192, camera: torch.Tensor | None = None,
+def predict(model: nn.Module, inputs: torch.Tensor, batch_size: int | None = None, camera: torch.Tensor | None = None,
             flip: bool = False) -> torch.Tensor:
     """Run ``model`` in eval mode over ``inputs`` in batches: ``(N, K, 2) -> (N, K, 3)``.
+    ``batch_size``: poses per forward pass (``None``: :func:`default_eval_batch_size`).
 
     ``flip=True`` (test-time flip augmentation; needs ``camera``, ``(N,)``
     camera indices) averages the prediction with :func:`predict_mirrored`."""
@@ -255,6 +266,7 @@ def predict(model: nn.Module, inputs: torch.Tensor, batch_size: int = 8192, came
         if camera is None:
             raise ValueError("predict(flip=True) needs the camera index of every pose")
         return 0.5 * (predict(model, inputs, batch_size) + predict_mirrored(model, inputs, camera, batch_size))
+    batch_size = batch_size or default_eval_batch_size(inputs.device)
     was_training = model.training
     model.eval()
     try:
@@ -263,7 +275,7 @@ def predict(model: nn.Module, inputs: torch.Tensor, batch_size: int = 8192, came
         model.train(was_training)
 
 
-def predict_mirrored(model: nn.Module, inputs: torch.Tensor, camera: torch.Tensor, batch_size: int = 8192) -> torch.Tensor:
+def predict_mirrored(model: nn.Module, inputs: torch.Tensor, camera: torch.Tensor, batch_size: int | None = None) -> torch.Tensor:
     """The prediction for the mirror image of every pose, mirrored back into
     the original frame (:mod:`semgcn.data.augment`): a network that has learnt
     mirror symmetry returns its plain prediction.  ``camera``: ``(N,)`` indices."""
@@ -293,7 +305,7 @@ def score(pred: torch.Tensor, split, flip: bool = False) -> dict:
             "mpjpe_all_poses": float(e1.mean()), "num_poses": len(split), "flip_test": flip}
 
 
-def evaluate(model: nn.Module, split, batch_size: int = 8192, flip: bool = False) -> dict:
+def evaluate(model: nn.Module, split, batch_size: int | None = None, flip: bool = False) -> dict:
     """Protocol #1 (MPJPE) and #2 (P-MPJPE) per action and action-averaged (mm).
     ``flip=True`` evaluates the flip-averaged prediction (see :func:`predict`)."""
     if len(split) == 0:
@@ -301,7 +313,7 @@ def evaluate(model: nn.Module, split, batch_size: int = 8192, flip: bool = False
     return score(predict(model, split.inputs, batch_size, camera=split.camera, flip=flip), split, flip)
 
 
-def evaluate_flip_and_plain(model: nn.Module, split, batch_size: int = 8192) -> tuple[dict, dict]:
+def evaluate_flip_and_plain(model: nn.Module, split, batch_size: int | None = None) -> tuple[dict, dict]:
     """``(evaluate(flip=True), evaluate(flip=False))`` from one plain and one
     mirrored pass (two passes, where calling :func:`evaluate` twice takes three)."""
     if len(split) == 0:
@@ -384,9 +396,10 @@ def train(config: TrainConfig, data, out_dir: str | os.PathLike, resume: bool = 
         ckpt = load_checkpoint(ckpt_path, map_location=device)
         # The number of epochs may change on resume (extend or shorten a run): no
         # schedule depends on it, so the result equals a run started with the new value.
+        # The inference chunk size changes nothing but float rounding (its default changed once).
         defaults = TrainConfig().to_dict()  # options added later than the checkpoint had their default
         diff = {k: (ckpt["config"].get(k, defaults[k]), v) for k, v in config.to_dict().items()
-                if ckpt["config"].get(k, defaults[k]) != v and k != "epochs"}
+                if ckpt["config"].get(k, defaults[k]) != v and k not in ("epochs", "eval_batch_size")}
         if diff:
             raise ValueError(f"cannot resume {ckpt_path}: its configuration differs (saved, requested): {diff}")
         if ckpt["state"]["epoch"] > config.epochs:

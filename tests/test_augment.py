@@ -115,9 +115,13 @@ def test_resume_accepts_checkpoints_written_before_the_flip_options(tmp_path):
     ckpt = load_checkpoint(tmp_path / "checkpoint.pt")
     for key in ("augment_flip", "flip_test"):
         del ckpt["config"][key]
+    ckpt["config"]["eval_batch_size"] = 8192   # the old default; the chunk size is not part of a run's identity
     atomic_save(ckpt, tmp_path / "checkpoint.pt")
-    record = train(TrainConfig(**{**SMALL, "epochs": 2}), data, tmp_path, resume=True, progress=False)
+    record = train(TrainConfig(**{**SMALL, "epochs": 2, "eval_batch_size": None}), data, tmp_path, resume=True,
+                   progress=False)
     assert record["history"]["epoch"] == [1, 2]
+    with pytest.raises(ValueError, match="configuration differs.*'lr'"):
+        train(TrainConfig(**{**SMALL, "epochs": 3, "lr": 0.5}), data, tmp_path, resume=True, progress=False)
 
 
 def test_cli_evaluate_with_test_time_flip(tmp_path):

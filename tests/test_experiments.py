@@ -81,6 +81,9 @@ def test_benchmark_smoke():
     assert entry["poses_per_second"] > 0 and 0 < entry["fraction_of_matmul"] < 1.5
     assert 0 < res["batch_cost_fraction"] < 1
     assert any("of matmul" in line for line in lines)
+    inference = res["models"]["semgcn"]
+    assert inference["inference_poses_per_second"] > 0 and inference["inference_poses_per_second_one_pass"] > 0
+    assert any("in chunks of 256" in line for line in lines)
 
 
 def test_benchmark_cpu_clock_and_argument_errors():

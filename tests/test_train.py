@@ -13,7 +13,8 @@ import torch
 
 from semgcn.data import PoseData, PoseSplit
 from semgcn.train import (TrainConfig, TrainingDiverged, atomic_save, epoch_batches, load_checkpoint, load_model,
-                          train)
+                          predict, train)
+from semgcn.models import build_model
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -239,3 +240,16 @@ def test_export_keeps_batch_norm_statistics_finite(tmp_path):
     loaded = load_model(tmp_path / "m.pt")
     x = torch.randn(4, 16, 2)
     assert torch.allclose(loaded(x), model.eval()(x), atol=1e-2)
+
+
+def test_predict_chunks_automatically_and_the_chunk_size_does_not_change_the_answer():
+    from semgcn.train import default_eval_batch_size
+    assert default_eval_batch_size("cpu") == 256 and default_eval_batch_size("cuda") == 8192
+    torch.manual_seed(0)
+    model = build_model("semgcn", hidden=16, num_blocks=1)
+    x = torch.randn(700, 16, 2)
+    auto, one_pass = predict(model, x), predict(model, x, batch_size=8192)
+    assert auto.shape == (700, 16, 3) and torch.allclose(auto, one_pass, atol=1e-5)
+    assert TrainConfig().eval_batch_size is None
+    with pytest.raises(ValueError, match="eval_batch_size must be >= 1, got 0"):
+        TrainConfig(eval_batch_size=0)

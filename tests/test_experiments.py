@@ -66,6 +66,7 @@ def test_record_only_experiment_ships_no_weights(tmp_path, monkeypatch):
     assert load_result(exp.name, tmp_path / "results")["experiment"]["weights_shipped"] is False
     assert not stale.exists() and (tmp_path / "runs" / exp.name / "best.pt").is_file()
     assert EXPERIMENTS["h36m-sh-fc"].ship_weights is False and EXPERIMENTS["h36m-fc"].ship_weights
+    assert EXPERIMENTS["h36m-fc-flip"].ship_weights is False and EXPERIMENTS["h36m-semgcn-flip"].ship_weights
 
 
 def test_benchmark_smoke():

@@ -148,7 +148,7 @@ def run_benchmark(models=("semgcn", "semgcn-no-nonlocal"), batch_sizes=(64, 256)
     kw = dict(device=device, clock=clock)
     rate = matmul_rate(seconds=seconds, **kw)
     out = {"device": hardware_description(device), "threads": torch.get_num_threads(), "clock": clock,
-           "matmul_gflops": rate / 1e9, "models": {}}
+           "matmul_gflops": rate / 1e9, "inference_chunk": default_eval_batch_size(device), "models": {}}
     per = " per CPU-second" if clock == "cpu" else ""
     print_fn(f"{out['device']}, {clock} clock: float32 matmul {rate / 1e9:.1f} "
              f"GFLOP/s{per} (2048x2048)")

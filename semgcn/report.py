@@ -34,7 +34,8 @@ from . import experiments as _experiments
 __all__ = ["ABLATION", "COMPARISON_GT", "COMPARISON_SH", "TABLE2_ACTIONS", "TABLE2_SHORT", "PAPER_TABLE2",
            "experiment_command", "missing_note", "load_records", "shipped", "published", "parameter_count",
            "results_table", "results_markdown", "provenance_markdown", "per_action", "best_shipped",
-           "plot_fig4", "curves", "format_duration", "reproducibility_markdown"]
+           "plot_fig4", "curves", "format_duration", "reproducibility_markdown", "BENCHMARK_FILE",
+           "benchmark_markdown"]
 
 #: Table 1 rows, in the paper's order (chapter 7).
 ABLATION = ("h36m-resgcn", "h36m-semgcn-no-semgconv", "h36m-semgcn-no-nonlocal", "h36m-semgcn")
@@ -69,6 +70,11 @@ _NOTES = {
                           "image features (Configuration #2) and the official code never reported this row",
     "gat": "GAT/aGCN-style attention as implemented here; the paper's 0.16M is a different variant",
 }
+
+
+#: The shipped speed measurement (``python -m semgcn benchmark ... --json``), relative to ``results/``.
+BENCHMARK_FILE = "benchmark/cpu-1-thread.json"
+_BENCHMARK_COMMAND = f"python -m semgcn benchmark --threads 1 --clock cpu --json results/{BENCHMARK_FILE}"
 
 
 # ----------------------------------------------------------------------------- small helpers
@@ -672,3 +678,41 @@ __all__ += ["convergence_rows", "convergence_markdown", "mean_std", "IMAGE_RESUL
             "PAPER_IMAGE_GAIN", "image_command", "image_missing_note",
             "load_image_summary", "image_feature_gain", "image_gain_markdown", "image_provenance",
             "image_summary_rows", "image_summary_markdown", "image_timing_markdown"]
+
+
+def benchmark_markdown(path=None, results_dir=None) -> str:
+    """The shipped benchmark (``results/benchmark/cpu-1-thread.json`` unless
+    ``path`` is given) as a Markdown table, with the command, hardware and
+    commit that produced it; a sentence naming the command when it is absent."""
+    path = Path(path) if path is not None else _results_dir(results_dir) / BENCHMARK_FILE
+    if not path.is_file():
+        return f"No benchmark shipped yet ({path}): run `{_BENCHMARK_COMMAND}`."
+    with open(path) as f:
+        res = json.load(f)
+    try:
+        models = res["models"]
+        per = " per CPU-second" if res.get("clock") == "cpu" else ""
+        sizes = sorted({int(b) for m in models.values() for b in m["train"]})
+        head = ["model"] + [f"training, batch {b} (poses/s{per})" for b in sizes] + \
+               [f"share of the matmul rate, batch {b}" for b in sizes] + \
+               ["one pose (ms)", f"8192 poses in chunks of {res.get('inference_chunk', '?')} (poses/s{per})",
+                f"8192 poses in one pass (poses/s{per})"]
+        lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
+        for name, m in models.items():
+            train = {int(b): v for b, v in m["train"].items()}
+            cells = [f"`{name}`"] + [f"{train[b]['poses_per_second']:,.0f}" if b in train else "–" for b in sizes]
+            cells += [f"{train[b]['fraction_of_matmul']:.0%}" if "fraction_of_matmul" in train.get(b, {}) else "–"
+                      for b in sizes]
+            cells += [f"{m['latency_ms']:.2f}", f"{m['inference_poses_per_second']:,.0f}",
+                      f"{m['inference_poses_per_second_one_pass']:,.0f}" if "inference_poses_per_second_one_pass" in m
+                      else "–"]
+            lines.append("| " + " | ".join(cells) + " |")
+        matmul = res["matmul_gflops"], res.get("matmul_gflops_end", res["matmul_gflops"])
+        lines += ["", f"{res['device']}, {res['clock']} clock; float32 matmul "
+                      f"(2048 x 2048) {matmul[0]:.1f} GFLOP/s at the start and {matmul[1]:.1f} at the end of the run. "
+                      f"`{res.get('command', _BENCHMARK_COMMAND)}`, semgcn {res.get('semgcn_version', '?')}, "
+                      f"commit {res.get('git_commit', '?')}, {res.get('date', 'date unknown')}."]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"{path}: not a benchmark written by `python -m semgcn benchmark --json` "
+                         f"(missing or malformed {exc})") from exc
+    return "\n".join(lines)

@@ -273,3 +273,21 @@ def test_convergence_table(tmp_path, real_record):
     assert sem["gap"] == pytest.approx(real_record["test"]["mpjpe"] - 30.0)
     text = report.convergence_markdown(["h36m-semgcn", "h36m-fc"], tmp_path)
     assert "`h36m-semgcn`" in text and "yes: best epoch at the end" in text and text.count("\n") == 3
+
+
+def test_benchmark_table_from_the_cli_json(tmp_path):
+    from test_train import _cli
+    out = tmp_path / "bench.json"
+    r = _cli("benchmark", "--models", "semgcn-no-nonlocal", "--batch-sizes", "8", "--seconds", "0.05",
+             "--threads", "1", "--clock", "cpu", "--json", str(out))
+    assert r.returncode == 0, r.stderr
+    res = json.loads(out.read_text())
+    assert res["command"].startswith("python -m semgcn benchmark --models semgcn-no-nonlocal --batch-sizes 8")
+    assert "--threads 1" in res["command"] and res["git_commit"] and res["inference_chunk"] == 256
+    md = report.benchmark_markdown(out)
+    assert "| `semgcn-no-nonlocal` |" in md and "training, batch 8 (poses/s per CPU-second)" in md
+    assert "chunks of 256" in md and res["command"] in md and "%" in md
+    assert "No benchmark shipped yet" in report.benchmark_markdown(results_dir=tmp_path)
+    out.write_text(json.dumps({"models": {"semgcn": {}}}))
+    with pytest.raises(ValueError, match="bench.json: not a benchmark written by"):
+        report.benchmark_markdown(out)

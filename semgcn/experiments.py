@@ -98,8 +98,9 @@ def load_result(name: str, results_dir: str | Path | None = None) -> dict:
     naming the command that produces it when it has not been shipped)."""
     path = result_path(name, results_dir) / "record.json"
     if not path.is_file():
+        needs_h36m = name in EXPERIMENTS and EXPERIMENTS[name].data.get("source") == "h36m"
         raise FileNotFoundError(f"no shipped result for {name!r} at {path}; produce it with "
-                                f"`python -m semgcn experiment {name}`")
+                                f"`python -m semgcn experiment {name}{' --h36m PATH' if needs_h36m else ''}`")
     with open(path) as f:
         return json.load(f)
 

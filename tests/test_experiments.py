@@ -21,8 +21,10 @@ def test_registry_is_consistent():
 
 
 def test_load_result_names_the_command(tmp_path):
-    with pytest.raises(FileNotFoundError, match="python -m semgcn experiment h36m-semgcn"):
+    with pytest.raises(FileNotFoundError, match="`python -m semgcn experiment h36m-semgcn --h36m PATH`"):
         load_result("h36m-semgcn", tmp_path)
+    with pytest.raises(FileNotFoundError, match="`python -m semgcn experiment synthetic-semgcn`"):
+        load_result("synthetic-semgcn", tmp_path)
 
 
 def test_run_experiment_ships_record_and_half_checkpoint(tmp_path, monkeypatch):

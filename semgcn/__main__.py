@@ -130,15 +130,7 @@ def cmd_evaluate(args) -> int:
     print(f"{args.split}: MPJPE {res['mpjpe']:.2f} mm, P-MPJPE {res['p_mpjpe']:.2f} mm "
           f"(action-averaged, {res['num_poses']:,} poses{', flip-averaged' if args.flip_test else ''})")
     if args.json:
-        import datetime
-        from .train import _git_commit, atomic_write_json
-        flags = ["--models", *args.models, "--batch-sizes", *map(str, args.batch_sizes), "--device", args.device,
-                 "--seconds", str(args.seconds), "--clock", args.clock]
-        if args.threads is not None:
-            flags += ["--threads", str(args.threads)]
-        res = {**res, "command": shlex.join(["python", "-m", "semgcn", "benchmark", *flags, "--json", args.json]),
-               "git_commit": _git_commit(), "semgcn_version": __version__,
-               "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+        from .train import atomic_write_json
         atomic_write_json(res, args.json)
     return 0
 

@@ -67,7 +67,8 @@ EXPERIMENTS = {e.name: e for e in [
       for m in ("semgcn", "semgcn-no-nonlocal", "resgcn", "semgcn-no-semgconv", "fc", "stgcn", "gat",
                 "semgcn-channelwise")],
     # Beyond the paper: flip augmentation (a random half of every batch mirrored, semgcn.data.augment) and
-    # test-time flipping, as many later lifting networks train; 30 epochs like the other Table 1 rows.
+    # test-time flipping, as many later lifting networks train; 30 epochs like the Table 1 rows (the FC row of
+    # Table 3 has 20, so the FC pair also differs in length).
     *[Experiment(f"h36m-{m}-flip", f"beyond the paper: {m} with flip augmentation and test-time "
                  "flipping, Human3.6M, ground-truth 2D", m, _H36M_GT,
                  {**_RECIPE, "epochs": 30, "augment_flip": True, "flip_test": True}, ship_weights=m != "fc")

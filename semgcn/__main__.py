@@ -71,15 +71,16 @@ def _add_train_config_args(p: argparse.ArgumentParser) -> None:
             kind = {int: int, float: float, str: str}.get(hint) or (
                 int if "int" in str(hint) else float if "float" in str(hint) else str)
             g.add_argument(flag, type=kind, default=f.default, metavar=f.name.upper().split("_")[-1],
-                           help=_NONE_DEFAULTS.get(f.name, f"default: {f.default}"))
+                           help=_FLAG_HELP.get(f.name, f"default: {f.default}"))
     g.add_argument("--model-arg", action="append", default=[], metavar="KEY=JSON",
                    help="model builder keyword, e.g. --model-arg hidden=64 --model-arg dropout=0.2")
 
 
-_NONE_DEFAULTS = {"eval_batch_size": "poses per forward pass at validation and test (default: 256 on a CPU, "
-                                     "8192 on a GPU)",
-                  "max_steps_per_epoch": "stop every epoch after this many steps (default: none; for smoke runs)",
-                  "max_grad_norm": "gradient clipping norm (default: 1.0)"}
+# Help texts where "default: VALUE" would not say enough (None meaning "automatic" or "no limit").
+_FLAG_HELP = {"eval_batch_size": "poses per forward pass at validation and test (default: 256 on a CPU, "
+                                 "8192 on a GPU)",
+              "max_steps_per_epoch": "stop every epoch after this many steps (default: none; for smoke runs)",
+              "max_grad_norm": "gradient clipping norm (default: 1.0)"}
 
 
 def _parse_model_args(items) -> dict:

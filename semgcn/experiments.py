@@ -94,14 +94,18 @@ def result_path(name: str, results_dir: str | Path | None = None) -> Path:
     return Path(results_dir or RESULTS_DIR) / name
 
 
+def _command(name: str) -> str:
+    """``python -m semgcn experiment NAME``, with ``--h36m PATH`` for a registered Human3.6M experiment."""
+    exp = EXPERIMENTS.get(name)
+    return f"python -m semgcn experiment {name}" + (" --h36m PATH" if exp and exp.data.get("source") == "h36m" else "")
+
+
 def load_result(name: str, results_dir: str | Path | None = None) -> dict:
     """The shipped JSON record of experiment ``name`` (raises a clear error
     naming the command that produces it when it has not been shipped)."""
     path = result_path(name, results_dir) / "record.json"
     if not path.is_file():
-        needs_h36m = name in EXPERIMENTS and EXPERIMENTS[name].data.get("source") == "h36m"
-        raise FileNotFoundError(f"no shipped result for {name!r} at {path}; produce it with "
-                                f"`python -m semgcn experiment {name}{' --h36m PATH' if needs_h36m else ''}`")
+        raise FileNotFoundError(f"no shipped result for {name!r} at {path}; produce it with `{_command(name)}`")
     with open(path) as f:
         return json.load(f)
 
@@ -126,7 +130,7 @@ def run_experiment(name: str, h36m=None, runs_dir: str | Path = "runs", results_
     data = load_pose_data(source, h36m=h36m, device="cpu", **data_kwargs)
     config = exp.config(device=device, **overrides)
     run_dir = Path(runs_dir) / name
-    command = f"python -m semgcn experiment {name}" + (" --h36m PATH" if source == "h36m" else "")
+    command = _command(name)
     if "epochs" in overrides:
         command += f" --epochs {overrides['epochs']}"
     record = train(config, data, run_dir, resume=resume, progress=progress, command=command)

@@ -227,7 +227,6 @@ def test_distributed_data_parallel_gloo(tmp_path):
 
 def test_export_keeps_batch_norm_statistics_finite(tmp_path):
     """A running variance above float16's range (seen in a trained non-local block) must survive export."""
-    from semgcn.models import build_model
     model = build_model("semgcn", hidden=16, num_blocks=1)
     bn = next(m for m in model.modules() if isinstance(m, torch.nn.BatchNorm1d))
     bn.running_var.fill_(1e6)

@@ -383,6 +383,8 @@ def train(config: TrainConfig, data, out_dir: str | os.PathLike, resume: bool = 
 
     torch.manual_seed(config.seed)
     model = build_model(config.model, **config.model_kwargs).to(device)
+    if getattr(model, "standardize", False):  # z-scoring statistics of the training split (FC, Martinez et al.)
+        model.fit_standardization(data.train.inputs, data.train.targets)
     num_params = count_parameters(model)
     optimizer = make_optimizer(model, config.lr, device)
     meta = {"model": config.model, "model_kwargs": config.model_kwargs}

@@ -71,6 +71,16 @@ def test_record_only_experiment_ships_no_weights(tmp_path, monkeypatch):
     assert EXPERIMENTS["h36m-fc-flip"].ship_weights is False and EXPERIMENTS["h36m-semgcn-flip"].ship_weights
 
 
+def test_fc_decay_experiments_change_only_what_their_names_say():
+    flip, decay, zscore = (EXPERIMENTS[n].config().to_dict() for n in
+                           ("h36m-fc-flip", "h36m-fc-flip-decay", "h36m-fc-flip-decay-zscore"))
+    assert {k for k in flip if flip[k] != decay[k]} == {"epochs", "lr_schedule", "lr_decay_steps"}
+    assert {k for k in decay if decay[k] != zscore[k]} == {"model_kwargs"}
+    assert decay["lr_gamma"] == 0.96 and zscore["model_kwargs"] == {"standardize": True}
+    assert build_model("fc", **zscore["model_kwargs"]).standardize
+    assert not any(EXPERIMENTS[n].ship_weights for n in ("h36m-fc-flip-decay", "h36m-fc-flip-decay-zscore"))
+
+
 def test_benchmark_smoke():
     lines = []
     before = torch.get_num_threads()

@@ -181,6 +181,35 @@ def test_linear_baseline_root_is_zero_and_shapes():
     assert torch.equal(out[:, 2], torch.zeros(2, 3)) and (out[:, [0, 1, 3, 4]].abs() > 0).all()
 
 
+def test_linear_baseline_standardization():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(500, 16, 2, generator=g) * 0.3 + 0.1
+    y = torch.randn(500, 16, 3, generator=g) * torch.linspace(0.05, 0.5, 48).view(16, 3) + 0.2
+    y[:, 0] = 0
+    model = LinearBaseline(width=32, standardize=True)
+    assert model.config["standardize"] is True and "standardize" not in LinearBaseline().config
+    model.fit_standardization(x, y)
+    torch.testing.assert_close(model.in_mean, x.flatten(1).mean(0))
+    torch.testing.assert_close(model.out_std, y[:, 1:].flatten(1).std(0))
+    # The network works in z-scores: with its last layer zeroed it predicts the training mean pose.
+    nn_last = model.net[-1]
+    torch.nn.init.zeros_(nn_last.weight), torch.nn.init.zeros_(nn_last.bias)
+    out = model.eval()(x[:4])
+    torch.testing.assert_close(out[:, 1:], y[:, 1:].mean(0).expand(4, 15, 3))
+    assert torch.equal(out[:, 0], torch.zeros(4, 3))
+    # A constant coordinate is clamped, not divided by zero.
+    x_const = x.clone()
+    x_const[:, 3, 0] = 0.5
+    model.fit_standardization(x_const, y)
+    assert float(model.in_std.min()) == pytest.approx(1e-4) and torch.isfinite(model(x_const[:2])).all()
+    with pytest.raises(ValueError, match=r"inputs \(N, 16, 2\)"):
+        model.fit_standardization(x[:, :5], y)
+    with pytest.raises(ValueError, match="same N"):
+        model.fit_standardization(x[:10], y[:9])
+    with pytest.raises(RuntimeError, match="standardize=True"):
+        LinearBaseline(width=32).fit_standardization(x, y)
+
+
 def test_semgcn_on_a_custom_graph():
     adj = adjacency_from_parents([-1, 0, 1, 2, 3])
     model = SemGCN(adj, hidden=16, num_blocks=2)  # no groups for a 5-node graph: no pooling

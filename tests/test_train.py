@@ -13,7 +13,7 @@ import torch
 
 from semgcn.data import PoseData, PoseSplit
 from semgcn.train import (TrainConfig, TrainingDiverged, atomic_save, epoch_batches, load_checkpoint, load_model,
-                          predict, train)
+                          export_weights, predict, train)
 from semgcn.models import build_model
 
 REPO = Path(__file__).resolve().parents[1]
@@ -149,6 +149,19 @@ def test_step_schedule_decays_learning_rate(tmp_path):
                 tmp_path, progress=False)
     # 8 steps per epoch: after epoch 1 the rate was last set at step 4 (x0.5), after epoch 2 at step 12 (x0.125)
     assert rec["history"]["lr"] == pytest.approx([1e-3 * 0.5, 1e-3 * 0.125])
+
+
+def test_train_fits_the_fc_standardization_and_the_checkpoint_carries_it(tmp_path):
+    data = fake_data()
+    cfg = TrainConfig(model="fc", model_kwargs={"width": 32, "standardize": True}, epochs=1, batch_size=64)
+    train(cfg, data, tmp_path, progress=False)
+    model = load_model(tmp_path / "best.pt")
+    torch.testing.assert_close(model.out_mean, data.train.targets[:, 1:].flatten(1).mean(0))
+    torch.testing.assert_close(model.in_std, data.train.inputs.flatten(1).std(0).clamp_min(1e-4))  # root: constant 0
+    export_weights(model, tmp_path / "small.pt", half=True, meta={"model": "fc", "model_kwargs": cfg.model_kwargs})
+    shipped = load_model(tmp_path / "small.pt")
+    assert shipped.in_std.dtype == torch.float32
+    torch.testing.assert_close(shipped.in_std, model.in_std, rtol=0, atol=0)
 
 
 def _cli(*args, timeout=300, **kw):

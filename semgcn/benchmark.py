@@ -17,8 +17,8 @@ from .losses import pose_loss
 from .models import build_model
 from .train import default_eval_batch_size, hardware_description, make_optimizer, pick_device, predict
 
-__all__ = ["matmul_rate", "batch_rate", "training_rate", "inference_latency", "inference_rate", "run_benchmark",
-           "NOMINAL_TRAIN_FLOP"]
+__all__ = ["matmul_rate", "batch_rate", "training_rate", "inference_latency", "inference_rate", "subnormal_cost",
+           "run_benchmark", "NOMINAL_TRAIN_FLOP"]
 
 #: Nominal training FLOP per pose per step (forward + backward).
 NOMINAL_TRAIN_FLOP = {"semgcn": 45e6, "semgcn-no-nonlocal": 29e6}
@@ -127,6 +127,39 @@ def inference_rate(model_name: str = "semgcn", num_poses: int = 8192, device="cp
     return num_poses / _timeit(lambda: predict(model, x, chunk), device, seconds, clock=clock)
 
 
+def subnormal_cost(fraction: float = 0.135, seconds: float = 1.0, clock: str = "wall") -> dict:
+    """Seconds per Adam step (CPU) of the FC network (4.3M parameters) when a
+    ``fraction`` of its second-moment estimates has sunk below float32's
+    normal range (1.2e-38), with the CPU's flush-to-zero off and on
+    (:func:`semgcn.train.train` turns it on).  For scale: a Human3.6M FC run
+    trained without flushing had 13.5% of all its optimiser values (both
+    moments) subnormal after 9 epochs.  Restores the process default (off)
+    afterwards."""
+    if not 0 <= fraction <= 1:
+        raise ValueError(f"fraction must be in [0, 1], got {fraction}")
+    device = torch.device("cpu")
+    torch.manual_seed(0)
+    model = build_model("fc")
+    opt = make_optimizer(model, 1e-4, device)
+    for p in model.parameters():
+        p.grad = torch.randn_like(p) * 1e-3
+        p.grad[torch.rand_like(p) < fraction] = 1e-21       # its square, 1e-42, is subnormal
+    opt.step()
+    for p in model.parameters():  # and so are the running squared gradients of those entries
+        sq = opt.state[p]["exp_avg_sq"]
+        sq[p.grad == 1e-21] = 1e-39
+    out = {"fraction": fraction}
+    try:
+        for key, flush in (("seconds_per_step", False), ("seconds_per_step_flushed", True)):
+            if not torch.set_flush_denormal(flush) and flush:
+                return {**out, "unsupported": True}   # this CPU cannot flush subnormals
+            out[key] = _timeit(opt.step, device, seconds, warmup=1, clock=clock)
+    finally:
+        torch.set_flush_denormal(False)
+    out["slowdown"] = out["seconds_per_step"] / out["seconds_per_step_flushed"]
+    return out
+
+
 def run_benchmark(models=("semgcn", "semgcn-no-nonlocal"), batch_sizes=(64, 256), device="auto",
                   seconds: float = 3.0, print_fn=print, threads: int | None = None, clock: str = "wall") -> dict:
     """Measure everything and print a table; returns the numbers as a dict.
@@ -170,6 +203,12 @@ def run_benchmark(models=("semgcn", "semgcn-no-nonlocal"), batch_sizes=(64, 256)
                  f"{res['inference_poses_per_second']:,.0f} poses/s in chunks of {default_eval_batch_size(device)} "
                  f"(predict's default here), {res['inference_poses_per_second_one_pass']:,.0f} in one forward pass")
         out["models"][name] = res
+    if device.type == "cpu":
+        sub = out["subnormals"] = subnormal_cost(seconds=seconds / 2, clock=clock)
+        if not sub.get("unsupported"):
+            print_fn(f"  subnormals: an FC Adam step with {sub['fraction']:.1%} subnormal second moments takes "
+                     f"{sub['seconds_per_step'] * 1e3:.1f} ms, {sub['seconds_per_step_flushed'] * 1e3:.1f} ms with "
+                     f"flush-to-zero (train() turns it on): {sub['slowdown']:.1f}x")
     rate2 = matmul_rate(seconds=seconds, **kw)
     out["matmul_gflops_end"] = rate2 / 1e9
     reference = (rate + rate2) / 2

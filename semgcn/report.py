@@ -712,6 +712,12 @@ def benchmark_markdown(path=None, results_dir=None) -> str:
                       f"(2048 x 2048) {matmul[0]:.1f} GFLOP/s at the start and {matmul[1]:.1f} at the end of the run. "
                       f"`{res.get('command', _BENCHMARK_COMMAND)}`, semgcn {res.get('semgcn_version', '?')}, "
                       f"commit {res.get('git_commit', '?')}, {res.get('date', 'date unknown')}."]
+        sub = res.get("subnormals")
+        if sub and not sub.get("unsupported"):
+            lines += ["", f"Subnormal floats: an Adam step of the FC network whose second moments are "
+                          f"{sub['fraction']:.1%} subnormal took {sub['seconds_per_step'] * 1e3:.1f} ms, and "
+                          f"{sub['seconds_per_step_flushed'] * 1e3:.1f} ms with the CPU's flush-to-zero, which "
+                          f"training turns on ({sub['slowdown']:.1f}x)."]
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"{path}: not a benchmark written by `python -m semgcn benchmark --json` "
                          f"(missing or malformed {exc})") from exc

@@ -369,7 +369,24 @@ def train(config: TrainConfig, data, out_dir: str | os.PathLike, resume: bool = 
     ``resume=True`` continues from ``out_dir/checkpoint.pt`` when it exists.
     ``stop_after_epoch`` ends the process-level loop early (used to simulate an
     interruption in tests); the record is then marked ``"complete": false``.
+
+    While it trains, the CPU flushes subnormal floats (below 1.2e-38) to zero
+    (:func:`torch.set_flush_denormal`; restored afterwards).  Adam's running
+    squared gradients of units that hardly receive any gradient sink into
+    that range, and CPU arithmetic on subnormals is many times slower: a
+    Human3.6M FC run slowed from 123 to 194 s an epoch within 9 epochs
+    without it, with 1.2 million of its 8.6 million optimiser values
+    subnormal.  Zero instead of 1e-40 changes no result that matters.
     """
+    flushing = torch.set_flush_denormal(True)   # False where the CPU cannot (then nothing changed)
+    try:
+        return _train(config, data, out_dir, resume, progress, command, stop_after_epoch)
+    finally:
+        if flushing:
+            torch.set_flush_denormal(False)
+
+
+def _train(config, data, out_dir, resume, progress, command, stop_after_epoch) -> dict:
     from tqdm.auto import tqdm
 
     out_dir = Path(out_dir)

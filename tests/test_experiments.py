@@ -97,6 +97,16 @@ def test_benchmark_smoke():
     inference = res["models"]["semgcn"]
     assert inference["inference_poses_per_second"] > 0 and inference["inference_poses_per_second_one_pass"] > 0
     assert any("in chunks of 256" in line for line in lines)
+    sub = res["subnormals"]   # reported, not asserted faster: speed is for benchmarks, not tests
+    assert sub["fraction"] == 0.135 and sub["seconds_per_step"] > 0 and sub["seconds_per_step_flushed"] > 0
+    assert any("subnormal second moments" in line for line in lines)
+    assert float(torch.tensor([1e-39]) * 1.0) > 0      # the process default (no flushing) is back
+
+
+def test_subnormal_cost_argument_error():
+    from semgcn.benchmark import subnormal_cost
+    with pytest.raises(ValueError, match="fraction"):
+        subnormal_cost(fraction=1.5)
 
 
 def test_benchmark_cpu_clock_and_argument_errors():

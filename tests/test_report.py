@@ -287,6 +287,7 @@ def test_benchmark_table_from_the_cli_json(tmp_path):
     md = report.benchmark_markdown(out)
     assert "| `semgcn-no-nonlocal` |" in md and "training, batch 8 (poses/s per CPU-second)" in md
     assert "chunks of 256" in md and res["command"] in md and "%" in md
+    assert f"{res['subnormals']['slowdown']:.1f}x" in md and "flush-to-zero" in md
     assert "No benchmark shipped yet" in report.benchmark_markdown(results_dir=tmp_path)
     out.write_text(json.dumps({"models": {"semgcn": {}}}))
     with pytest.raises(ValueError, match="bench.json: not a benchmark written by"):

@@ -164,6 +164,21 @@ def test_train_fits_the_fc_standardization_and_the_checkpoint_carries_it(tmp_pat
     torch.testing.assert_close(shipped.in_std, model.in_std, rtol=0, atol=0)
 
 
+def test_training_flushes_subnormals_and_restores_the_default(tmp_path, monkeypatch):
+    import dataclasses
+    calls, real = [], torch.set_flush_denormal
+    monkeypatch.setattr(torch, "set_flush_denormal", lambda on: calls.append(on) or real(on))
+    train(TrainConfig(**{**SMALL, "epochs": 1}), fake_data(), tmp_path / "ok", progress=False)
+    assert calls == [True, False]
+    assert float(torch.tensor([1e-39]) * 1.0) > 0          # subnormals are back after training
+    calls.clear()
+    data = fake_data()
+    no_val = dataclasses.replace(data, val=data.val.subset(torch.arange(0)))
+    with pytest.raises(ValueError, match="validation split is empty"):   # also restored when training fails
+        train(TrainConfig(**{**SMALL, "epochs": 1}), no_val, tmp_path / "failed", progress=False)
+    assert calls == [True, False]
+
+
 def _cli(*args, timeout=300, **kw):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     env.pop("SEMGCN_H36M", None)

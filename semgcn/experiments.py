@@ -75,7 +75,7 @@ EXPERIMENTS = {e.name: e for e in [
       for m in ("semgcn-no-nonlocal", "semgcn", "fc")],
     # Beyond the paper, for the FC target: the flip recipe with the official code's exponential decay (x0.96)
     # applied every 2,500 steps instead of every 100k, so that the rate falls ~30x within our 50 epochs (205k
-    # steps, 1/24 of the official FC recipe's) instead of staying near 1e-3 (the plateau rule rarely fires for FC).
+    # steps, 1/20 of the official FC recipe's) instead of staying near 1e-3 (the plateau rule rarely fires for FC).
     Experiment("h36m-fc-flip-decay", "beyond the paper: fc with flip augmentation, test-time flipping and a "
                "compressed exponential learning-rate decay, Human3.6M, ground-truth 2D", "fc", _H36M_GT,
                {**_RECIPE, "epochs": 50, "augment_flip": True, "flip_test": True, "lr_schedule": "step",

@@ -681,10 +681,16 @@ __all__ += ["convergence_rows", "convergence_markdown", "mean_std", "IMAGE_RESUL
 
 
 def benchmark_markdown(path=None, results_dir=None) -> str:
-    """The shipped benchmark (``results/benchmark/cpu-1-thread.json`` unless
-    ``path`` is given) as a Markdown table, with the command, hardware and
-    commit that produced it; a sentence naming the command when it is absent."""
-    path = Path(path) if path is not None else _results_dir(results_dir) / BENCHMARK_FILE
+    """A shipped benchmark as a Markdown table, with the command, hardware
+    and commit that produced it.  Without ``path``: every
+    ``results/benchmark/*.json`` (one table per machine), or a sentence naming
+    the command when there is none."""
+    if path is None:
+        found = sorted((_results_dir(results_dir) / BENCHMARK_FILE).parent.glob("*.json"))
+        if not found:
+            return f"No benchmark shipped yet ({_results_dir(results_dir) / BENCHMARK_FILE}): run `{_BENCHMARK_COMMAND}`."
+        return "\n\n".join(benchmark_markdown(p) for p in found)
+    path = Path(path)
     if not path.is_file():
         return f"No benchmark shipped yet ({path}): run `{_BENCHMARK_COMMAND}`."
     with open(path) as f:

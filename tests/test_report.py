@@ -289,6 +289,11 @@ def test_benchmark_table_from_the_cli_json(tmp_path):
     assert "chunks of 256" in md and res["command"] in md and "%" in md
     assert f"{res['subnormals']['slowdown']:.1f}x" in md and "flush-to-zero" in md
     assert "No benchmark shipped yet" in report.benchmark_markdown(results_dir=tmp_path)
+    shipped = tmp_path / "benchmark"   # without a path: one table per shipped machine
+    shipped.mkdir()
+    for name in ("cpu-a.json", "cpu-b.json"):
+        (shipped / name).write_text(out.read_text())
+    assert report.benchmark_markdown(results_dir=tmp_path).count("| `semgcn-no-nonlocal` |") == 2
     out.write_text(json.dumps({"models": {"semgcn": {}}}))
     with pytest.raises(ValueError, match="bench.json: not a benchmark written by"):
         report.benchmark_markdown(out)

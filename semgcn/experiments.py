@@ -58,6 +58,8 @@ _H36M_SH = dict(source="h36m", keypoints="sh_pt_mpii", train_stride=5)
 # 20 epochs over the 10 fps frames = 82k steps, fewer than the official code's (about 4 epochs' worth of
 # its 50 fps steps); the plateau schedule never looks at the total, so a longer run continues this one exactly.
 _RECIPE = dict(epochs=20, batch_size=64, lr=1e-3, lr_schedule="plateau", plateau_patience=2)
+_FC_DECAY = {**_RECIPE, "epochs": 50, "augment_flip": True, "flip_test": True, "lr_schedule": "step",
+             "lr_decay_steps": 2500, "lr_gamma": 0.96}
 
 EXPERIMENTS = {e.name: e for e in [
     Experiment("synthetic-semgcn", "SemGCN on the embedded synthetic poses (the default, no dataset needed)",
@@ -78,13 +80,11 @@ EXPERIMENTS = {e.name: e for e in [
     # steps, 1/20 of the official FC recipe's) instead of staying near 1e-3 (the plateau rule rarely fires for FC).
     Experiment("h36m-fc-flip-decay", "beyond the paper: fc with flip augmentation, test-time flipping and a "
                "compressed exponential learning-rate decay, Human3.6M, ground-truth 2D", "fc", _H36M_GT,
-               {**_RECIPE, "epochs": 50, "augment_flip": True, "flip_test": True, "lr_schedule": "step",
-                "lr_decay_steps": 2500, "lr_gamma": 0.96}, ship_weights=False),
+               _FC_DECAY, ship_weights=False),
     # The same with Martinez et al.'s z-scored inputs and outputs (LinearBaseline(standardize=True)).
     Experiment("h36m-fc-flip-decay-zscore", "beyond the paper: h36m-fc-flip-decay with Martinez et al.'s z-scored "
                "inputs and outputs, Human3.6M, ground-truth 2D", "fc", _H36M_GT,
-               {**_RECIPE, "epochs": 50, "augment_flip": True, "flip_test": True, "lr_schedule": "step",
-                "lr_decay_steps": 2500, "lr_gamma": 0.96, "model_kwargs": {"standardize": True}}, ship_weights=False),
+               {**_FC_DECAY, "model_kwargs": {"standardize": True}}, ship_weights=False),
     # The FC network's float16 weights are 8.6 MB: one copy (h36m-fc, used by chapter 10) fits the
     # repository's 50 MB budget, a second does not, so h36m-sh-fc and h36m-fc-flip ship their records only.
     *[Experiment(f"h36m-sh-{m}", f"Table 3 row {m}, Human3.6M, Stacked Hourglass (MPII-pretrained) detections",

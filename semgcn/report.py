@@ -686,10 +686,10 @@ def benchmark_markdown(path=None, results_dir=None) -> str:
     ``results/benchmark/*.json`` (one table per machine), or a sentence naming
     the command when there is none."""
     if path is None:
-        found = sorted((_results_dir(results_dir) / BENCHMARK_FILE).parent.glob("*.json"))
-        if not found:
-            return f"No benchmark shipped yet ({_results_dir(results_dir) / BENCHMARK_FILE}): run `{_BENCHMARK_COMMAND}`."
-        return "\n\n".join(benchmark_markdown(p) for p in found)
+        path = _results_dir(results_dir) / BENCHMARK_FILE
+        found = sorted(path.parent.glob("*.json"))
+        if found:
+            return "\n\n".join(benchmark_markdown(p) for p in found)
     path = Path(path)
     if not path.is_file():
         return f"No benchmark shipped yet ({path}): run `{_BENCHMARK_COMMAND}`."

@@ -2,7 +2,9 @@
 
 Speeds are reported as ratios measured in one run, because the machines are
 shared and noisy: the achieved training FLOP rate of SemGCN divided by this
-machine's float32 matrix-multiply rate measured in the same process.  Nominal
+machine's float32 matrix-multiply rate measured in the same process, beside
+the same ratio for the step's matrix products replayed alone
+(:func:`products_only_rate`), the most the step could reach on the machine.  Nominal
 costs per pose (DESIGN.md): forward 15 MFLOP with non-local blocks and 9.6
 without; a training step about three times that (45 and 29 MFLOP).
 """
@@ -17,8 +19,8 @@ from .losses import pose_loss
 from .models import build_model
 from .train import default_eval_batch_size, hardware_description, make_optimizer, pick_device, predict
 
-__all__ = ["matmul_rate", "batch_rate", "training_rate", "inference_latency", "inference_rate", "subnormal_cost",
-           "run_benchmark", "NOMINAL_TRAIN_FLOP"]
+__all__ = ["matmul_rate", "batch_rate", "training_rate", "products_only_rate", "inference_latency", "inference_rate",
+           "subnormal_cost", "run_benchmark", "NOMINAL_TRAIN_FLOP"]
 
 #: Nominal training FLOP per pose per step (forward + backward).
 NOMINAL_TRAIN_FLOP = {"semgcn": 45e6, "semgcn-no-nonlocal": 29e6}
@@ -85,11 +87,7 @@ def batch_rate(batch_size: int = 256, num_poses: int = 300_000, device="cpu", se
     return 1.0 / _timeit(one, device, seconds, clock=clock)
 
 
-def training_rate(model_name: str = "semgcn", batch_size: int = 256, device="cpu", seconds: float = 3.0,
-                  clock: str = "wall") -> float:
-    """Training poses per second (forward, joint loss, backward, gradient
-    clipping, Adam step) on random data resident on ``device``."""
-    device = torch.device(device)
+def _training_step(model_name: str, batch_size: int, device):
     torch.manual_seed(0)
     model = build_model(model_name).to(device).train()
     opt = make_optimizer(model, 1e-4, device)
@@ -103,7 +101,78 @@ def training_rate(model_name: str = "semgcn", batch_size: int = 256, device="cpu
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0, foreach=True)
         opt.step()
 
-    return batch_size / _timeit(step, device, seconds, clock=clock)
+    return step
+
+
+def training_rate(model_name: str = "semgcn", batch_size: int = 256, device="cpu", seconds: float = 3.0,
+                  clock: str = "wall") -> float:
+    """Training poses per second (forward, joint loss, backward, gradient
+    clipping, Adam step) on random data resident on ``device``."""
+    device = torch.device(device)
+    return batch_size / _timeit(_training_step(model_name, batch_size, device), device, seconds, clock=clock)
+
+
+class _Layout(tuple):
+    """Shape and strides of a recorded operand (expanded, stride-0 operands included)."""
+
+    def __new__(cls, shape, stride):
+        return super().__new__(cls, (shape, stride))
+
+    def random(self, device) -> torch.Tensor:
+        shape, stride = self
+        size = 1 + sum((n - 1) * st for n, st in zip(shape, stride))
+        return torch.randn(size, device=device).as_strided(shape, stride)
+
+
+def _product_flop(func, args) -> int:
+    """FLOP of one recorded matrix product (multiply-adds count two)."""
+    (a, _), (b, _) = (args[1], args[2]) if func is torch.ops.aten.addmm.default else (args[0], args[1])
+    batch = a[0] if len(a) == 3 else 1
+    return 2 * batch * a[-2] * a[-1] * b[-1]
+
+
+def products_only_rate(model_name: str = "semgcn", batch_size: int = 256, device="cpu", seconds: float = 3.0,
+                       clock: str = "wall") -> dict:
+    """The matrix products of one training step, replayed with nothing between them.
+
+    Records every ``mm`` / ``addmm`` / ``bmm`` call of one training step
+    (forward and backward, with their operands' shapes and memory layouts),
+    then times the same calls back to back on resident random operands.  The
+    time per step is a floor for the real step on this machine, so
+    ``poses_per_second`` is a ceiling for :func:`training_rate`: the rate the
+    step would reach if batch norm, activations, copies and the optimiser
+    took no time.  ``flop_per_pose`` counts the products actually computed.
+    """
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    products = (torch.ops.aten.mm.default, torch.ops.aten.addmm.default, torch.ops.aten.bmm.default)
+    calls = []
+
+    class _Record(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            if func in products:
+                calls.append((func, [_Layout(tuple(a.shape), a.stride()) if isinstance(a, torch.Tensor) else a
+                                     for a in args], dict(kwargs or {})))
+            return func(*args, **(kwargs or {}))
+
+    device = torch.device(device)
+    step = _training_step(model_name, batch_size, device)
+    step()   # the optimiser's state exists from the second step on, as in training
+    with _Record():
+        step()
+    if not calls:
+        raise ValueError(f"no matrix products recorded in a training step of {model_name!r}")
+    replay = [(func, [a.random(device) if isinstance(a, _Layout) else a for a in args], kwargs)
+              for func, args, kwargs in calls]
+
+    def run():
+        for func, args, kwargs in replay:
+            func(*args, **kwargs)
+
+    seconds_per_step = _timeit(run, device, seconds, clock=clock)
+    flop = sum(_product_flop(func, args) for func, args, _ in calls)
+    return {"poses_per_second": batch_size / seconds_per_step, "flop_per_pose": flop / batch_size,
+            "calls": len(calls), "gflops": flop / seconds_per_step / 1e9}
 
 
 @torch.no_grad()
@@ -194,8 +263,10 @@ def run_benchmark(models=("semgcn", "semgcn-no-nonlocal"), batch_sizes=(64, 256)
         res = {"train": {}}
         for bs in batch_sizes:
             poses = training_rate(name, bs, seconds=seconds, **kw)
-            res["train"][bs] = {"poses_per_second": poses}
-            print_fn(f"  {name:<20} train batch {bs:>4}: {poses:>9,.0f} poses/s{per}")
+            ceiling = products_only_rate(name, bs, seconds=seconds / 2, **kw)
+            res["train"][bs] = {"poses_per_second": poses, "products_only": ceiling}
+            print_fn(f"  {name:<20} train batch {bs:>4}: {poses:>9,.0f} poses/s{per}; its {ceiling['calls']} "
+                     f"matrix products alone: {ceiling['poses_per_second']:,.0f} poses/s ({ceiling['gflops']:.1f} GFLOP/s)")
         res["latency_ms"] = inference_latency(name, seconds=seconds / 3, **kw) * 1e3
         res["inference_poses_per_second"] = inference_rate(name, seconds=seconds / 2, **kw)
         res["inference_poses_per_second_one_pass"] = inference_rate(name, seconds=seconds / 2, chunk=8192, **kw)
@@ -220,6 +291,9 @@ def run_benchmark(models=("semgcn", "semgcn-no-nonlocal"), batch_sizes=(64, 256)
         for bs, entry in res["train"].items():
             entry["gflops"] = entry["poses_per_second"] * NOMINAL_TRAIN_FLOP[name] / 1e9
             entry["fraction_of_matmul"] = entry["gflops"] * 1e9 / reference
+            # The same nominal FLOP at the products-only rate: the most the step could reach here.
+            ceiling = entry["products_only"]["poses_per_second"] * NOMINAL_TRAIN_FLOP[name] / reference
+            entry["products_only"]["fraction_of_matmul"] = ceiling
             print_fn(f"  {name:<20} train batch {bs:>4}: {entry['gflops']:.1f} GFLOP/s = "
-                     f"{entry['fraction_of_matmul']:.0%} of matmul")
+                     f"{entry['fraction_of_matmul']:.0%} of matmul (matrix products alone: {ceiling:.0%})")
     return out

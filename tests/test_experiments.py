@@ -93,7 +93,9 @@ def test_benchmark_smoke():
     entry = res["models"]["semgcn"]["train"][16]
     assert entry["poses_per_second"] > 0 and 0 < entry["fraction_of_matmul"] < 1.5
     assert 0 < res["batch_cost_fraction"] < 1
-    assert any("of matmul" in line for line in lines)
+    assert any("of matmul" in line for line in lines) and any("matrix products alone" in line for line in lines)
+    ceiling = entry["products_only"]
+    assert ceiling["calls"] > 0 and ceiling["poses_per_second"] > 0 and ceiling["fraction_of_matmul"] > 0
     inference = res["models"]["semgcn"]
     assert inference["inference_poses_per_second"] > 0 and inference["inference_poses_per_second_one_pass"] > 0
     assert any("in chunks of 256" in line for line in lines)
@@ -101,6 +103,16 @@ def test_benchmark_smoke():
     assert sub["fraction"] == 0.135 and sub["seconds_per_step"] > 0 and sub["seconds_per_step_flushed"] > 0
     assert any("subnormal second moments" in line for line in lines)
     assert float(torch.tensor([1e-39]) * 1.0) > 0      # the process default (no flushing) is back
+
+
+@pytest.mark.parametrize("name, nominal", [("semgcn", 45e6), ("semgcn-no-nonlocal", 29e6)])
+def test_products_only_replays_forward_and_backward_products(name, nominal):
+    """The recorded products of a training step add up to the nominal training FLOP per pose
+    (forward alone would be a third), so their replay is a fair floor for the step."""
+    from semgcn.benchmark import products_only_rate
+    res = products_only_rate(name, 8, "cpu", seconds=0.05)
+    assert res["flop_per_pose"] == pytest.approx(nominal, rel=0.05)
+    assert res["calls"] > 3 * 9 and res["poses_per_second"] > 0 and res["gflops"] > 0
 
 
 def test_subnormal_cost_argument_error():

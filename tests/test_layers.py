@@ -135,6 +135,17 @@ def test_semgraphconv_channelwise_is_per_channel_semgconv():
         torch.testing.assert_close(out[..., d:d + 1], single(x))
 
 
+def test_semgraphconv_mixing_matrix_interleaves_neighbours_and_self():
+    conv = _randomise(SemGraphConv(3, 4, H36M_SKELETON.adjacency()))
+    a = conv.edge_weights().detach()
+    s = conv.mixing_matrix(a).detach()
+    k = a.shape[0]
+    assert s.shape == (2 * k, k)
+    torch.testing.assert_close(s[0::2], a - torch.diag(torch.diagonal(a)))   # neighbours, no self
+    torch.testing.assert_close(s[1::2], torch.diag(torch.diagonal(a)))       # the node itself only
+    torch.testing.assert_close(s[0::2] + s[1::2], a)
+
+
 def test_semgraphconv_edge_bookkeeping():
     for adj in GRAPHS.values():
         layer = SemGraphConv(2, 3, adj)
@@ -338,6 +349,46 @@ def test_nonlocal_matches_loop_equation_train_mode_bn():
     block = _randomise_nonlocal(GraphNonLocal(6, 3, groups=H36M_NONLOCAL_GROUPS)).to(DT).train()
     x = torch.randn(3, 16, 6, dtype=DT)
     torch.testing.assert_close(block(x), _nonlocal_reference(block, x, H36M_NONLOCAL_GROUPS, bn_mode="train"))
+
+
+@pytest.mark.parametrize("groups", [H36M_NONLOCAL_GROUPS, [list(range(4 * i, 4 * i + 4)) for i in range(4)]],
+                         ids=["pairs", "fours"])
+def test_nonlocal_gradients_match_plain_autograd(groups):
+    """The pair fast path (member-major gather, _HalvesMax) and the generic amax path
+    give the gradients of the same block written with plain per-module calls."""
+    block = _randomise_nonlocal(GraphNonLocal(6, 3, groups=groups, num_nodes=16)).to(DT).train()
+    assert block.pool == len(groups[0])
+    x = torch.randn(3, 16, 6, dtype=DT, requires_grad=True)
+    weights = torch.randn(3, 16, 6, dtype=DT)
+
+    def plain(inp):
+        index = torch.tensor(groups).t().reshape(-1)
+        pool = lambda h: h[:, index].view(3, len(groups[0]), len(groups), -1).amax(1)
+        theta, phi, g = block.theta(inp), pool(block.phi(inp)), pool(block.g(inp))
+        y = block._affinity(theta, phi) @ g
+        return inp + block.out_bn(block.out(y).reshape(48, -1)).view(3, 16, -1)
+
+    params = [x] + list(block.parameters())
+    fast = torch.autograd.grad((block(x) * weights).sum(), params)
+    ref = torch.autograd.grad((plain(x) * weights).sum(), params)
+    for a, b in zip(fast, ref):
+        torch.testing.assert_close(a, b)
+    assert torch.autograd.gradcheck(lambda t: block(t), (x,))
+
+
+def test_halves_max_ties_and_state_dict():
+    from semgcn.nn.nonlocal_block import _HalvesMax
+    h = torch.tensor([[[1.0, 5.0], [2.0, 2.0], [3.0, 5.0], [2.0, 1.0]]], requires_grad=True)  # (1, 4, 2)
+    out = _HalvesMax.apply(h)
+    assert out.tolist() == [[[3.0, 5.0], [2.0, 2.0]]]
+    out.backward(torch.tensor([[[10.0, 20.0], [30.0, 40.0]]]))
+    # each output's gradient goes to the larger member; a tie (5 vs 5, 2 vs 2) to the first half
+    assert h.grad.tolist() == [[[0.0, 20.0], [30.0, 40.0], [10.0, 0.0], [0.0, 0.0]]]
+    # the permutation buffers of the fast path are derived, not saved
+    block = GraphNonLocal(8, 4, groups=H36M_NONLOCAL_GROUPS, num_nodes=16)
+    assert not any("node_order" in key for key in block.state_dict())
+    order = block.node_order
+    assert torch.equal(order[block.node_order_inverse], torch.arange(16))
 
 
 def test_nonlocal_affinity_normalisation():

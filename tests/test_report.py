@@ -287,6 +287,9 @@ def test_benchmark_table_from_the_cli_json(tmp_path):
     md = report.benchmark_markdown(out)
     assert "| `semgcn-no-nonlocal` |" in md and "training, batch 8 (poses/s per CPU-second)" in md
     assert "chunks of 256" in md and res["command"] in md and "%" in md
+    entry = res["models"]["semgcn-no-nonlocal"]["train"]["8"]
+    assert "batch 8 (products alone)" in md
+    assert f"{entry['fraction_of_matmul']:.0%} ({entry['products_only']['fraction_of_matmul']:.0%})" in md
     assert f"{res['subnormals']['slowdown']:.1f}x" in md and "flush-to-zero" in md
     assert "No benchmark shipped yet" in report.benchmark_markdown(results_dir=tmp_path)
     shipped = tmp_path / "benchmark"   # without a path: one table per shipped machine

@@ -38,7 +38,7 @@ class GraphConvBlock(nn.Module):
         y = self.conv(x)
         b, k, c = y.shape
         # Batch norm statistics over batch and nodes (same as BatchNorm1d on (B, C, K)).
-        y = torch.relu(self.bn(y.reshape(b * k, c)).view(b, k, c))
+        y = torch.relu(self.bn(y.reshape(b * k, c))).view(b, k, c)
         return self.dropout(y) if self.dropout is not None else y
 
 

@@ -12,6 +12,48 @@ __all__ = ["GraphNonLocal", "PAIRWISE_FUNCTIONS"]
 PAIRWISE_FUNCTIONS = ("concatenation", "embedded_gaussian", "dot_product")
 
 
+class _NodeGather(torch.autograd.Function):
+    """``x[:, order]`` for a permutation ``order`` of the nodes, whose backward
+    is the inverse gather (``index_select``'s own backward zero-fills and
+    scatter-adds, which a permutation does not need)."""
+
+    @staticmethod
+    def forward(ctx, x, order, inverse):
+        ctx.save_for_backward(inverse)
+        return x.index_select(1, order)
+
+    @staticmethod
+    def backward(ctx, grad):
+        inverse, = ctx.saved_tensors
+        return grad.index_select(1, inverse), None, None
+
+
+class _HalvesMax(torch.autograd.Function):
+    """Elementwise max of the two halves of the node axis: ``(B, 2G, C) ->
+    (B, G, C)``, i.e. max pooling of node pairs stored member-major.
+
+    Written out for speed on CPUs: ``amax`` compares the input with the output
+    again in its backward, ``max(dim)`` over an axis of length two is slow, and
+    ``torch.maximum``'s backward uses boolean ``where`` / ``masked_fill``, which
+    ran an order of magnitude slower than float arithmetic on the CPUs we
+    measured.  Here the choice is kept as a float mask and the backward is a
+    multiply, a subtract and one concatenation.  Ties go to the first member
+    (``amax`` would split the gradient; ties have probability zero for
+    real-valued features)."""
+
+    @staticmethod
+    def forward(ctx, h):
+        first, second = h.chunk(2, dim=1)
+        ctx.save_for_backward(torch.ge(first, second).to(h.dtype))
+        return torch.maximum(first, second)
+
+    @staticmethod
+    def backward(ctx, grad):
+        first_wins, = ctx.saved_tensors
+        to_first = grad * first_wins
+        return torch.cat((to_first, grad - to_first), dim=1)
+
+
 class GraphNonLocal(nn.Module):
     r"""Non-local block over graph nodes (Wang et al. 2018; the paper's Eq. 4).
 
@@ -64,6 +106,11 @@ class GraphNonLocal(nn.Module):
             self.pool = sizes.pop()
             # (pool, G): member p of every group; pooling = max over gathers, no node reordering of x.
             self.register_buffer("group_index", torch.tensor([list(g) for g in groups]).t().contiguous())
+            # Pairs (the official pooling) take a faster path: x is permuted member-major once, so that
+            # the two members of every pair are the two halves of the node axis (not saved in state_dict).
+            order = self.group_index.reshape(-1)
+            self.register_buffer("node_order", order, persistent=False)
+            self.register_buffer("node_order_inverse", torch.argsort(order), persistent=False)
         else:
             self.pool = 1
             self.group_index = None
@@ -90,14 +137,24 @@ class GraphNonLocal(nn.Module):
         if self.group_index is None:
             return h
         b, _, c = h.shape
-        pool, groups = self.group_index.shape
         # One gather (member-major), then a max over the members.
-        return h.index_select(1, self.group_index.reshape(-1)).view(b, pool, groups, c).amax(dim=1)
+        return h.index_select(1, self.group_index.reshape(-1)).view(b, self.pool, -1, c).amax(dim=1)
 
-    def affinity(self, x: torch.Tensor) -> torch.Tensor:
-        """Normalised pairwise affinities ``f / C(x)``: ``(B, K, G)`` where the
-        columns are the pooled groups (``G = K`` without groups)."""
-        theta, phi = self.theta(x), self._pooled(self.phi(x))
+    def _project(self, x: torch.Tensor):
+        """``theta(x)`` ``(B, K, C')`` and the pooled ``phi(x)``, ``g(x)`` ``(B, G, C')``;
+        ``phi`` and ``g`` come from one GEMM with their weights stacked and are pooled together."""
+        ci = self.inter_channels
+        weight = torch.cat((self.phi.weight, self.g.weight))
+        bias = torch.cat((self.phi.bias, self.g.bias))
+        if self.pool == 2:
+            xp = _NodeGather.apply(x, self.node_order, self.node_order_inverse)
+            pooled = _HalvesMax.apply(F.linear(xp, weight, bias))
+        else:
+            pooled = self._pooled(F.linear(x, weight, bias))
+        phi, g = pooled.split(ci, dim=-1)
+        return self.theta(x), phi, g
+
+    def _affinity(self, theta: torch.Tensor, phi: torch.Tensor) -> torch.Tensor:
         if self.pairwise == "concatenation":
             w_t, w_p = self.concat_weight[: self.inter_channels], self.concat_weight[self.inter_channels:]
             f = F.relu((theta @ w_t)[:, :, None] + (phi @ w_p)[:, None, :])
@@ -105,10 +162,17 @@ class GraphNonLocal(nn.Module):
         f = theta @ phi.transpose(1, 2)
         return torch.softmax(f, dim=-1) if self.pairwise == "embedded_gaussian" else f / phi.shape[1]
 
+    def affinity(self, x: torch.Tensor) -> torch.Tensor:
+        """Normalised pairwise affinities ``f / C(x)``: ``(B, K, G)`` where the
+        columns are the pooled groups (``G = K`` without groups)."""
+        theta, phi, _ = self._project(x)
+        return self._affinity(theta, phi)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 3 or x.shape[2] != self.channels or (self.num_nodes and x.shape[1] != self.num_nodes):
             raise ValueError(f"GraphNonLocal expects (B, {self.num_nodes or 'K'}, {self.channels}), got {tuple(x.shape)}")
-        y = self.affinity(x) @ self._pooled(self.g(x))  # (B, K, C_inter)
+        theta, phi, g = self._project(x)
+        y = self._affinity(theta, phi) @ g  # (B, K, C')
         b, k, _ = y.shape
         return x + self.out_bn(self.out(y).reshape(b * k, -1)).view(b, k, -1)
 

@@ -79,9 +79,11 @@ class GraphNonLocal(nn.Module):
     ``groups`` (e.g. :data:`semgcn.graph.H36M_NONLOCAL_GROUPS`): ``phi`` and
     ``g`` are max-pooled over the joints of each group (all groups the same
     size), as the official code pools pairs of joints: 16 queries attend to 8
-    keys.  (The official code re-orders the nodes so that each pair is
-    adjacent and pools with a stride; gathering the pair members directly
-    gives the same result without moving ``x``.)
+    keys.  For pairs, ``x`` is gathered member-major once (the official code
+    re-orders the nodes likewise), so that the two members of every pair are
+    the two halves of the node axis and pooling is one elementwise maximum;
+    ``phi`` and ``g`` share one matrix product.  Other group sizes gather
+    the members of ``phi(x)`` and ``g(x)`` and take their maximum.
 
     Shapes: ``(B, K, C) -> (B, K, C)``.  Explained in chapter 5.
     """
@@ -104,7 +106,7 @@ class GraphNonLocal(nn.Module):
             if num_nodes is not None and len(order) != num_nodes:
                 raise ValueError(f"non-local groups cover {len(order)} nodes but the graph has {num_nodes}")
             self.pool = sizes.pop()
-            # (pool, G): member p of every group; pooling = max over gathers, no node reordering of x.
+            # (pool, G): member p of every group.
             self.register_buffer("group_index", torch.tensor([list(g) for g in groups]).t().contiguous())
             # Pairs (the official pooling) take a faster path: x is permuted member-major once, so that
             # the two members of every pair are the two halves of the node axis (not saved in state_dict).

@@ -1,4 +1,4 @@
-"""Speed benchmark (`python -m semgcn benchmark`; chapter 6's "how fast").
+"""Speed benchmark (`python -m semgcn benchmark`; chapter 6's "How fast is it?", the reproducibility page).
 
 Speeds are reported as ratios measured in one run, because the machines are
 shared and noisy: the achieved training FLOP rate of SemGCN divided by this

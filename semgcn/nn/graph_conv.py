@@ -59,9 +59,11 @@ class GraphConv(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _check_input(x, self.num_nodes, self.in_features, type(self).__name__)
-        h = x @ self.weight
-        out = torch.bmm(self.adj.expand(h.shape[0], -1, -1), h)
-        return out + self.bias if self.bias is not None else out
+        # Aggregate, then transform: (A x) W = A (x W), and the GEMM last takes the bias for free.
+        b = x.shape[0]
+        z = torch.bmm(self.adj.expand(b, -1, -1), x).view(b * self.num_nodes, self.in_features)
+        out = torch.addmm(self.bias, z, self.weight) if self.bias is not None else z @ self.weight
+        return out.view(b, self.num_nodes, self.out_features)
 
     def extra_repr(self) -> str:
         return f"{self.in_features}, {self.out_features}, nodes={self.num_nodes}"

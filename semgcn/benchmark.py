@@ -142,6 +142,10 @@ def products_only_rate(model_name: str = "semgcn", batch_size: int = 256, device
     ``poses_per_second`` is a ceiling for :func:`training_rate`: the rate the
     step would reach if batch norm, activations, copies and the optimiser
     took no time.  ``flop_per_pose`` counts the products actually computed.
+    Every call gets its own operands, as in the real step (sharing operands
+    between calls of equal shape lets them stay in cache and made the replay
+    ~20% faster on a CPU, which would overstate the ceiling); they take about
+    as much memory as the activations of a few training steps.
     """
     from torch.utils._python_dispatch import TorchDispatchMode
 

@@ -15,9 +15,7 @@ $(STAMP): requirements.txt pyproject.toml
 setup: $(STAMP)
 
 ## make book: the main job — runs every chapter on the embedded synthetic data and builds the HTML book
-## One thread per process unless OMP_NUM_THREADS says otherwise: the chapters' small tensors gain nothing from a
-## second thread, and when another job keeps a core busy every two-thread operation waits for it (chapter 2 took
-## 7 min instead of 10 s next to a training run on a 2-core machine).
+## One thread unless OMP_NUM_THREADS says otherwise (why: README, "The two commands").
 book: $(STAMP)
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} MKL_NUM_THREADS=$${MKL_NUM_THREADS:-1} $(VENV)/bin/jupyter-book build .
 	@echo "open _build/html/index.html"

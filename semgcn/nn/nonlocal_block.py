@@ -108,8 +108,8 @@ class GraphNonLocal(nn.Module):
             self.pool = sizes.pop()
             # (pool, G): member p of every group.
             self.register_buffer("group_index", torch.tensor([list(g) for g in groups]).t().contiguous())
-            # Pairs (the official pooling) take a faster path: x is permuted member-major once, so that
-            # the two members of every pair are the two halves of the node axis (not saved in state_dict).
+            # Member-major node order (not saved in state_dict).  Pairs (the official pooling) permute x
+            # with it once, so that the two members of every pair are the two halves of the node axis.
             order = self.group_index.reshape(-1)
             self.register_buffer("node_order", order, persistent=False)
             self.register_buffer("node_order_inverse", torch.argsort(order), persistent=False)
@@ -140,7 +140,7 @@ class GraphNonLocal(nn.Module):
             return h
         b, _, c = h.shape
         # One gather (member-major), then a max over the members.
-        return h.index_select(1, self.group_index.reshape(-1)).view(b, self.pool, -1, c).amax(dim=1)
+        return h.index_select(1, self.node_order).view(b, self.pool, -1, c).amax(dim=1)
 
     def _project(self, x: torch.Tensor):
         """``theta(x)`` ``(B, K, C')`` and the pooled ``phi(x)``, ``g(x)`` ``(B, G, C')``;

@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup book test test-fast notebooks site-check experiment benchmark clean
+.PHONY: setup book test test-fast notebooks site-check experiment benchmark clean install-cells
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -41,3 +41,7 @@ benchmark: $(STAMP)
 
 clean:
 	rm -rf _build
+
+## make install-cells: rewrite every chapter's Colab install cell from _config.yml's repository.url
+install-cells: $(STAMP)
+	$(PY) -c "from semgcn.viz.book import sync_install_cells as s; print('updated:', [str(p) for p in s(write=True)])"

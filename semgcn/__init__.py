@@ -11,4 +11,10 @@ Five lines::
 """
 __version__ = "0.1.0"
 
-from .graph import H36M_SKELETON  # noqa: E402,F401
+
+def __getattr__(name):
+    # Imported on first use, so that `python -m semgcn --help` does not wait for PyTorch.
+    if name == "H36M_SKELETON":
+        from .graph import H36M_SKELETON
+        return H36M_SKELETON
+    raise AttributeError(f"module 'semgcn' has no attribute {name!r}")

@@ -24,30 +24,54 @@ class CliError(Exception):
     """An error to report in one line, without a traceback."""
 
 
-def _add_data_args(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("data")
+_DATA_DEFAULTS = {"keypoints": "gt", "train_stride": 5, "test_stride": 1}
+
+
+def _add_data_args(p: argparse.ArgumentParser, stored: bool = False) -> None:
+    """Data flags; with ``stored`` their defaults come from the checkpoint (evaluate)."""
+    g = p.add_argument_group("data" + (" (default: the settings stored with the checkpoint)" if stored else ""))
+    d = (lambda k: None) if stored else _DATA_DEFAULTS.get
     g.add_argument("--h36m", metavar="PATH", help=H36M_HELP)
-    g.add_argument("--keypoints", default="gt",
+    g.add_argument("--keypoints", default=d("keypoints"),
                    help="2D inputs: 'gt' (projected ground truth) or NAME of data_2d_h36m_NAME.npz, e.g. sh_pt_mpii")
-    g.add_argument("--train-stride", type=int, default=5, help="keep every n-th training frame (5 = 10 fps, the paper)")
-    g.add_argument("--test-stride", type=int, default=1, help="keep every n-th test frame (1 = all frames, standard)")
+    g.add_argument("--train-stride", type=int, default=d("train_stride"),
+                   help="keep every n-th training frame (5 = 10 fps, the paper)")
+    g.add_argument("--test-stride", type=int, default=d("test_stride"),
+                   help="keep every n-th test frame (1 = all frames, standard)")
     g.add_argument("--actions", nargs="+", help="only these actions (e.g. Walking Eating)")
     g.add_argument("--synthetic-train", type=int, help="number of synthetic training poses")
 
 
-def _load_data(args, device="cpu", quiet=False):
+def _load_data(args, device="cpu", quiet=False, stored: dict | None = None):
+    """The data the flags ask for; flags left unset take ``stored`` settings (a checkpoint's) of the same source."""
     from .data import default_source, load_pose_data
     source = default_source(args.h36m)
+    stored = stored or {}
+    same = stored.get("source") == source
+    if stored and not same and not quiet:
+        print(f"note: the checkpoint was trained on {stored.get('source')} data; scoring it on {source} data",
+              file=sys.stderr)
+
+    def pick(key):
+        value = getattr(args, key, None)
+        if value is None and same:
+            value = stored.get(key)
+        return _DATA_DEFAULTS.get(key) if value is None else value
+
+    actions = args.actions if args.actions is not None else (stored.get("actions") if same else None)
     if source == "h36m":
-        data = load_pose_data("h36m", h36m=args.h36m, keypoints=args.keypoints, train_stride=args.train_stride,
-                              test_stride=args.test_stride, actions=args.actions, device=device)
+        data = load_pose_data("h36m", h36m=args.h36m, keypoints=pick("keypoints"), train_stride=pick("train_stride"),
+                              test_stride=pick("test_stride"), actions=actions, device=device)
     else:
-        if args.keypoints != "gt":
-            raise CliError(f"--keypoints {args.keypoints} needs Human3.6M detections: pass --h36m PATH")
-        kwargs = {"num_train": args.synthetic_train} if args.synthetic_train else {}
+        if pick("keypoints") != "gt":
+            raise CliError(f"--keypoints {pick('keypoints')} needs Human3.6M detections: pass --h36m PATH")
+        from .train import _SYNTHETIC_SETTINGS
+        kwargs = {k: stored[k] for k in _SYNTHETIC_SETTINGS if same and k in stored}
+        if args.synthetic_train:
+            kwargs["num_train"] = args.synthetic_train
         data = load_pose_data("synthetic", device=device, **kwargs)
-        if args.actions:
-            data = data.only_actions(args.actions)
+        if actions:
+            data = data.only_actions(actions)
         if not quiet:
             print("no Human3.6M path given (--h36m or $SEMGCN_H36M): using the embedded synthetic poses",
                   file=sys.stderr)
@@ -57,8 +81,10 @@ def _load_data(args, device="cpu", quiet=False):
 
 
 def _add_train_config_args(p: argparse.ArgumentParser) -> None:
-    from .train import TrainConfig
-    g = p.add_argument_group("training (defaults: the paper's recipe)")
+    from .config import TrainConfig
+    g = p.add_argument_group(
+        "training (defaults: the official code's recipe, Adam 1e-3, batch 64, x0.96 decay every 100k steps, "
+        "30 epochs; the named experiments use the paper's plateau schedule, see `experiment --list`)")
     hints = typing.get_type_hints(TrainConfig)
     for f in dataclasses.fields(TrainConfig):
         if f.name in ("model", "model_kwargs"):
@@ -97,8 +123,9 @@ def _parse_model_args(items) -> dict:
 
 
 def cmd_train(args) -> int:
+    from .config import TrainConfig
     from .models import list_models
-    from .train import TrainConfig, train
+    from .train import train
     if args.model not in list_models():
         raise CliError(f"unknown model {args.model!r}; choose one of {', '.join(list_models())}")
     fields = {f.name for f in dataclasses.fields(TrainConfig)} - {"model", "model_kwargs"}
@@ -107,7 +134,8 @@ def cmd_train(args) -> int:
     data = _load_data(args)
     out = Path(args.out or Path("runs") / args.model)
     command = shlex.join(["python", "-m", "semgcn", *sys.argv[1:]])
-    record = train(config, data, out, resume=args.resume, progress=not args.no_progress, command=command)
+    record = train(config, data, out, resume=args.resume, progress="lines" if args.no_progress else True,
+                   command=command)
     if record.get("test"):
         _print_tables(record["test"])
     print(f"record written to {out / 'record.json'}")
@@ -121,10 +149,17 @@ def _print_tables(test: dict) -> None:
 
 
 def cmd_evaluate(args) -> int:
-    from .train import evaluate, load_model, pick_device
+    from .experiments import EXPERIMENTS, shipped_model_path
+    from .train import checkpoint_data_settings, evaluate, load_model, pick_device
     device = pick_device(args.device)
-    model = load_model(args.checkpoint, device)
-    data = _load_data(args, device=device)
+    checkpoint = args.checkpoint
+    if not Path(checkpoint).exists() and checkpoint in EXPERIMENTS:
+        checkpoint = shipped_model_path(checkpoint)
+    model = load_model(checkpoint, device)
+    stored = checkpoint_data_settings(checkpoint)
+    if stored:
+        print(f"data settings stored with the checkpoint: {stored}", file=sys.stderr)
+    data = _load_data(args, device=device, stored=stored)
     split = getattr(data, args.split)
     res = evaluate(model, split, flip=args.flip_test)
     _print_tables(res)
@@ -173,11 +208,13 @@ def cmd_benchmark(args) -> int:
 
 
 def cmd_experiment(args) -> int:
-    from .experiments import EXPERIMENTS, load_result, run_experiment
+    from .experiments import EXPERIMENTS, find_results_dir, load_result, run_experiment
     if args.list or not args.name:
+        root = Path(args.results_dir) if args.results_dir else find_results_dir()
+        print(f"shipped results: {root}")
         for name, exp in EXPERIMENTS.items():
             try:
-                rec = load_result(name)
+                rec = load_result(name, root)
                 status = f"shipped: test MPJPE {rec['test']['mpjpe']:.1f} mm" if rec.get("test") else "shipped (incomplete)"
             except FileNotFoundError:
                 status = "not shipped"
@@ -187,8 +224,10 @@ def cmd_experiment(args) -> int:
         raise CliError(f"unknown experiment {args.name!r}; list them with `python -m semgcn experiment --list`")
     overrides = {k: v for k, v in (("epochs", args.epochs),) if v is not None}
     record = run_experiment(args.name, h36m=args.h36m, runs_dir=args.runs_dir, results_dir=args.results_dir,
-                            resume=not args.restart, progress=not args.no_progress, device=args.device,
-                            ship=not args.no_ship, **overrides)
+                            resume=not args.restart, progress="lines" if args.no_progress else True,
+                            device=args.device, ship=args.ship, **overrides)
+    print(f"record written to {Path(args.runs_dir) / args.name / 'record.json'}"
+          + (f"; shipped to {args.results_dir or 'results/'}" if args.ship and record.get("complete") else ""))
     if record.get("test"):
         _print_tables(record["test"])
     return 0
@@ -213,7 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m semgcn", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"semgcn {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show full tracebacks")
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks (accepted anywhere on the line)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("prepare", help="write the ground-truth 2D file data_2d_h36m_gt.npz from data_3d_h36m.npz")
@@ -227,19 +266,20 @@ def build_parser() -> argparse.ArgumentParser:
                    "semgcn-channelwise, stgcn, gat, fc (default: semgcn)")
     p.add_argument("--out", help="run directory (default: runs/MODEL)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
-    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars; one line per epoch instead")
     _add_data_args(p)
     _add_train_config_args(p)
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("evaluate", help="Protocol #1/#2 per action for a checkpoint")
-    p.add_argument("--checkpoint", required=True, help="best.pt of a run or a shipped results/NAME/model.pt")
+    p.add_argument("--checkpoint", required=True,
+                   help="best.pt of a run, a model.pt, or the name of a shipped experiment (e.g. h36m-semgcn)")
     p.add_argument("--split", choices=("test", "val"), default="test")
     p.add_argument("--flip-test", action="store_true",
                    help="average each prediction with the mirrored prediction for the mirror image (chapter 11)")
     p.add_argument("--device", default="auto")
     p.add_argument("--json", help="also write the numbers to this JSON file")
-    _add_data_args(p)
+    _add_data_args(p, stored=True)
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("benchmark", help="training/inference speed and the fraction of the matmul rate")
@@ -259,11 +299,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--list", action="store_true", help="list experiments and whether results are shipped")
     p.add_argument("--h36m", metavar="PATH", help=H36M_HELP)
     p.add_argument("--epochs", type=int, help="override the number of epochs")
-    p.add_argument("--runs-dir", default="runs", help="where checkpoints go (default: runs/)")
-    p.add_argument("--results-dir", help="where shipped results go (default: the repository's results/)")
+    p.add_argument("--runs-dir", default="runs", help="where checkpoints and the record go (default: runs/)")
+    p.add_argument("--ship", action="store_true",
+                   help="also copy a complete run into the shipped results (refused when the recipe differs from "
+                        "the registered one, e.g. with --epochs)")
+    p.add_argument("--results-dir", help="shipped results: where --list and --ship look (default: $SEMGCN_RESULTS, "
+                                         "else the checkout's results/, else the installed package's copy)")
     p.add_argument("--restart", action="store_true", help="ignore an existing checkpoint")
-    p.add_argument("--no-ship", action="store_true", help="do not copy the result into results/")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars; one line per epoch instead")
     p.add_argument("--device", default="auto")
     p.set_defaults(func=cmd_experiment)
 
@@ -272,7 +315,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--h36m", metavar="PATH", help="directory holding data_3d_h36m.npz (default: $SEMGCN_H36M)")
     p.add_argument("--experiments", nargs="+", help="experiment names (default: every ground-truth-2D one shipped)")
     p.add_argument("--test-stride", type=int, default=50, help="keep every n-th test frame (default 50)")
-    p.add_argument("--results-dir", help="where shipped results are (default: the repository's results/)")
+    p.add_argument("--results-dir", help="where shipped results are (default: $SEMGCN_RESULTS, else the "
+                                         "checkout's results/, else the installed package's copy)")
     p.add_argument("--out", help="output JSON (default: RESULTS/analysis/left-right-h36m.json)")
     p.add_argument("--device", default="cpu", help="cpu (default), cuda or auto")
     p.set_defaults(func=cmd_left_right)
@@ -280,6 +324,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    argv = [a for a in argv if a != "--debug"]
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
@@ -290,8 +337,18 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("interrupted; rerun with --resume to continue from the last checkpoint", file=sys.stderr)
         return 130
+    except BrokenPipeError:   # e.g. `experiment --list | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except ModuleNotFoundError as exc:
+        if debug:
+            raise
+        from ._extras import hint
+        message = str(exc)
+        print(f"error: {message}{'' if 'pip install' in message else hint(exc.name or '')}", file=sys.stderr)
+        return 2
     except (CliError, ValueError, FileNotFoundError, RuntimeError, OSError) as exc:
-        if args.debug:
+        if debug:
             raise
         print(f"error: {exc}", file=sys.stderr)
         return 2

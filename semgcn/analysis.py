@@ -156,15 +156,25 @@ def run_left_right(h36m=None, names: Sequence[str] | None = None, out=None, resu
     """Run :func:`left_right_rows` on Human3.6M (test subjects S9/S11, every
     ``test_stride``-th frame, ground-truth 2D) for the shipped ground-truth-2D
     networks and write the rows with their provenance to ``out`` (default
-    ``results/analysis/left-right-h36m.json``), atomically.  Returns the dict."""
+    the checkout's ``results/analysis/left-right-h36m.json``; ``results_dir``
+    when given), atomically.  Returns the dict.  Raises ``ValueError`` before
+    any work when no network of ``names`` is shipped or there is nowhere to write."""
     from .data import load_pose_data
-    from .experiments import EXPERIMENTS, RESULTS_DIR
+    from .experiments import EXPERIMENTS, RESULTS_DIR, checkout_results_dir, result_path
     from .train import _git_commit, atomic_write_json, hardware_description
     names = list(names or [n for n, e in EXPERIMENTS.items() if e.data.get("source") == "h36m"
                            and e.data.get("keypoints") == "gt"])
+    shipped = [n for n in names if (result_path(n, results_dir) / "model.pt").is_file()]
+    if not shipped:
+        raise ValueError(f"no shipped weights for {', '.join(names)} in {Path(results_dir or RESULTS_DIR)}")
+    if out is None:
+        root = Path(results_dir) if results_dir else checkout_results_dir()
+        if root is None:
+            raise ValueError("this semgcn is not a checkout, so there is no results/ to write into: pass --out FILE")
+        out = root / DEFAULT_OUT
     data = load_pose_data("h36m", h36m=h36m, keypoints="gt", train_stride=1000, val_stride=1000,
                           test_stride=test_stride)
-    rows = left_right_rows(names, data, results_dir, device=device)
+    rows = left_right_rows(shipped, data, results_dir, device=device)
     result = {"rows": rows, "data": f"Human3.6M test subjects S9, S11, every {test_stride}th frame, 4 cameras, "
                                     f"ground-truth 2D: {len(data.test):,} poses",
               "joints": list(LIMB_JOINTS), "min_depth_m": 0.10,
@@ -172,7 +182,7 @@ def run_left_right(h36m=None, names: Sequence[str] | None = None, out=None, resu
                                                                     if test_stride != 50 else ""),
               "hardware": hardware_description(device), "git_commit": _git_commit(),
               "date": datetime.date.today().isoformat()}
-    atomic_write_json(result, Path(out) if out else Path(results_dir or RESULTS_DIR) / DEFAULT_OUT)
+    atomic_write_json(result, Path(out))
     return result
 
 

@@ -28,15 +28,36 @@ def _check(pred: torch.Tensor, target: torch.Tensor, name: str) -> None:
                          f"(..., K, D) shapes")
 
 
-def mpjpe(pred, target, reduce: bool = True, scale: float = 1000.0):
-    """Mean per-joint position error: mean Euclidean distance over joints (and
-    poses if ``reduce``), times ``scale`` (metres -> millimetres).  Protocol #1
-    compares root-relative poses, so pass root-relative inputs.
+#: Millimetres per unit of the poses given to :func:`mpjpe` and :func:`p_mpjpe`.
+UNITS = {"m": 1000.0, "mm": 1.0}
+#: No human pose spans this many metres: larger coordinates with ``unit="m"`` mean the poses are not in metres.
+_MAX_METRES = 20.0
+
+
+def _unit_scale(unit: str, target: torch.Tensor, name: str) -> float:
+    if unit not in UNITS:
+        raise ValueError(f"{name}: unit must be one of {sorted(UNITS)}, got {unit!r}")
+    if unit == "m" and target.numel():
+        largest = float(target.detach().abs().max())
+        if largest > _MAX_METRES:
+            raise ValueError(f"{name}: coordinates reach {largest:.4g}, which is not metres for a human pose; "
+                             f"pass unit='mm' for poses in millimetres")
+    return UNITS[unit]
+
+
+def mpjpe(pred, target, reduce: bool = True, unit: str = "m"):
+    """Mean per-joint position error in **millimetres**: mean Euclidean
+    distance over joints (and poses if ``reduce``).  ``unit`` is the unit of
+    the given poses, ``"m"`` (the package's, default) or ``"mm"``; poses with
+    coordinates beyond 20 given as metres are refused rather than silently
+    multiplied by 1000.  Protocol #1 compares root-relative poses, so pass
+    root-relative inputs.
 
     Returns a scalar tensor, or ``(N,)`` per-pose errors with ``reduce=False``.
     """
     pred, target = _as_tensor(pred), _as_tensor(target)
     _check(pred, target, "mpjpe")
+    scale = _unit_scale(unit, target, "mpjpe")
     err = torch.linalg.vector_norm(pred - target, dim=-1).mean(-1) * scale
     return err.mean() if reduce else err
 
@@ -68,11 +89,13 @@ def procrustes_align(pred, target) -> torch.Tensor:
     return aligned.to(pred.dtype)
 
 
-def p_mpjpe(pred, target, reduce: bool = True, scale: float = 1000.0):
-    """Protocol #2: MPJPE after a similarity (Procrustes) alignment of each
-    predicted pose to the ground truth."""
+def p_mpjpe(pred, target, reduce: bool = True, unit: str = "m"):
+    """Protocol #2 in millimetres: MPJPE after a similarity (Procrustes)
+    alignment of each predicted pose to the ground truth; ``unit`` as in
+    :func:`mpjpe`."""
     pred, target = _as_tensor(pred), _as_tensor(target)
-    return mpjpe(procrustes_align(pred, target), target, reduce=reduce, scale=scale)
+    _unit_scale(unit, target, "p_mpjpe")
+    return mpjpe(procrustes_align(pred, target), target, reduce=reduce, unit=unit)
 
 
 def per_action_errors(errors, action, action_names: Sequence[str]) -> dict:

@@ -106,10 +106,11 @@ def _keypoints_of(name: str, record: dict | None = None) -> str | None:
 
 
 def experiment_command(name: str) -> str:
-    """The command that trains experiment ``name`` and ships its record."""
-    exp = _experiment(name)
-    needs_h36m = exp is None or exp.data.get("source") == "h36m"
-    return f"python -m semgcn experiment {name}" + (" --h36m PATH" if needs_h36m else "")
+    """The command that reruns experiment ``name`` with its registered recipe (into ``runs/``;
+    ``--ship`` would also replace the shipped result).  Unregistered names are taken for Human3.6M ones."""
+    if _experiment(name) is not None:
+        return _experiments._command(name)
+    return f"python -m semgcn experiment {name} --h36m PATH"
 
 
 def missing_note(name: str) -> str:

@@ -20,7 +20,6 @@ DistributedDataParallel (gloo on CPU, NCCL on CUDA).
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import os
@@ -30,7 +29,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -38,73 +36,17 @@ from torch import nn
 
 from .losses import pose_loss
 from .metrics import action_average, mpjpe, p_mpjpe, per_action_errors
+from .config import TrainConfig
 from .models import build_model, count_parameters
 
 __all__ = ["TrainConfig", "train", "make_optimizer", "plateau_update", "evaluate", "evaluate_flip_and_plain", "score", "predict",
            "predict_mirrored", "default_eval_batch_size", "epoch_batches", "pick_device", "atomic_save",
-           "atomic_write_json", "load_checkpoint", "load_model", "export_weights", "shippable_state",
+           "atomic_write_json", "load_checkpoint", "load_model", "checkpoint_data_settings", "export_weights", "shippable_state",
            "TrainingDiverged", "hardware_description"]
 
 
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite; the last good checkpoint is kept."""
-
-
-@dataclass
-class TrainConfig:
-    """Hyper-parameters of one run.  Defaults follow the paper / official code:
-    Adam, learning rate 1e-3, batch 64, gradient clipping at norm 1, the
-    official exponential decay (x0.96 every 100k steps)."""
-
-    model: str = "semgcn"
-    model_kwargs: dict = field(default_factory=dict)
-    epochs: int = 30
-    batch_size: int = 64
-    lr: float = 1e-3
-    lr_schedule: str = "step"          # "step" (official), "plateau" (paper), "none"
-    lr_decay_steps: int = 100_000
-    lr_gamma: float = 0.96
-    plateau_factor: float = 0.5
-    plateau_patience: int = 2
-    max_grad_norm: float | None = 1.0
-    bone_weight: float = 0.0           # Eq. 7 bone term (Configuration #1 uses joints only)
-    augment_flip: bool = False         # mirror a random half of every batch (semgcn.data.augment)
-    flip_test: bool = False            # validate/test on the mean of the plain and the mirrored prediction
-    seed: int = 0
-    device: str = "auto"
-    amp: bool = False                  # bfloat16 autocast, CUDA only
-    compile: bool = False              # torch.compile the model
-    eval_batch_size: int | None = None  # None: automatic (see default_eval_batch_size)
-    max_steps_per_epoch: int | None = None  # for quick smoke runs
-
-    def __post_init__(self):
-        if self.lr_schedule not in ("step", "plateau", "none"):
-            raise ValueError(f"lr_schedule must be 'step', 'plateau' or 'none', got {self.lr_schedule!r}")
-        for name in ("epochs", "batch_size", "eval_batch_size"):
-            if getattr(self, name) is not None and getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if not self.lr > 0:
-            raise ValueError(f"lr must be > 0, got {self.lr}")
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    def cli_args(self) -> list:
-        """Command-line flags of ``python -m semgcn train`` that reproduce this config."""
-        default = TrainConfig()
-        args = []
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if value == getattr(default, f.name) or f.name in ("device", "model_kwargs"):
-                continue
-            flag = "--" + f.name.replace("_", "-")
-            if isinstance(value, bool):
-                args.append(flag if value else "--no-" + f.name.replace("_", "-"))
-            else:
-                args += [flag, str(value)]
-        for key, value in self.model_kwargs.items():
-            args += ["--model-arg", f"{key}={json.dumps(value)}"]
-        return args
 
 
 # ----------------------------------------------------------------------------- utilities
@@ -224,6 +166,32 @@ def load_model(path, device="cpu") -> nn.Module:
         raise ValueError(f"checkpoint {path} lacks weights {sorted(missing)[:5]} for model {meta['model']!r}")
     model.load_state_dict({k: v.to(ref[k].dtype) for k, v in state.items()})
     return model.to(device).eval()
+
+
+_SYNTHETIC_SETTINGS = ("num_train", "num_val", "num_test", "seed", "style", "train_subjects", "test_subjects")
+
+
+def checkpoint_data_settings(path) -> dict:
+    """The data settings a checkpoint was trained with (``{}`` when unknown).
+
+    Read from the checkpoint's ``meta["data"]`` (written by :func:`train`); for
+    weights shipped before that existed, from the ``record.json`` beside them.
+    """
+    meta = load_checkpoint(path).get("meta") or {}
+    if isinstance(meta.get("data"), dict):
+        return dict(meta["data"])
+    record_path = Path(path).with_name("record.json")
+    try:
+        data = json.loads(record_path.read_text()).get("data", {})
+    except (OSError, ValueError):
+        return {}
+    if isinstance(data.get("settings"), dict):
+        return dict(data["settings"])
+    if data.get("generator") == "semgcn.data.synthetic":
+        return {"source": "synthetic", **{k: data[k] for k in _SYNTHETIC_SETTINGS if k in data}}
+    if data.get("dataset") == "h36m":
+        return {"source": "h36m", **{k: data[k] for k in ("keypoints",) if k in data}}
+    return {}
 
 
 def epoch_batches(n: int, batch_size: int, seed: int, epoch: int, device="cpu", rank: int = 0,
@@ -361,12 +329,14 @@ def _set_lr(optimizer, lr: float) -> None:
         group["lr"] = lr
 
 
-def train(config: TrainConfig, data, out_dir: str | os.PathLike, resume: bool = False, progress: bool = True,
+def train(config: TrainConfig, data, out_dir: str | os.PathLike, resume: bool = False, progress: bool | str = True,
           command: str | None = None, stop_after_epoch: int | None = None) -> dict:
     """Train ``config.model`` on ``data`` (a :class:`~semgcn.data.PoseData`)
     and return the run record (also written to ``out_dir/record.json``).
 
     ``resume=True`` continues from ``out_dir/checkpoint.pt`` when it exists.
+    ``progress``: ``True`` shows progress bars, ``"lines"`` prints one line per
+    epoch to stderr (for logs), ``False`` prints nothing.
     ``stop_after_epoch`` ends the process-level loop early (used to simulate an
     interruption in tests); the record is then marked ``"complete": false``.
 
@@ -405,6 +375,9 @@ def _train(config, data, out_dir, resume, progress, command, stop_after_epoch) -
     num_params = count_parameters(model)
     optimizer = make_optimizer(model, config.lr, device)
     meta = {"model": config.model, "model_kwargs": config.model_kwargs}
+    settings = getattr(data, "meta", {}).get("settings")
+    if settings:  # how to rebuild the data (evaluate reuses it; resume must see the same)
+        meta["data"] = settings
 
     history = {k: [] for k in ("epoch", "train_loss", "val_mpjpe", "val_p_mpjpe", "lr", "epoch_seconds",
                                "poses_per_second", "steps")}
@@ -421,6 +394,10 @@ def _train(config, data, out_dir, resume, progress, command, stop_after_epoch) -
                 if ckpt["config"].get(k, defaults[k]) != v and k not in ("epochs", "eval_batch_size")}
         if diff:
             raise ValueError(f"cannot resume {ckpt_path}: its configuration differs (saved, requested): {diff}")
+        saved_data = (ckpt.get("meta") or {}).get("data")
+        if saved_data and settings and saved_data != settings:
+            raise ValueError(f"cannot resume {ckpt_path}: it was trained on other data (saved {saved_data}, "
+                             f"requested {settings})")
         if ckpt["state"]["epoch"] > config.epochs:
             raise ValueError(f"cannot resume {ckpt_path} with epochs={config.epochs}: it has already "
                              f"trained {ckpt['state']['epoch']} epochs")
@@ -445,7 +422,8 @@ def _train(config, data, out_dir, resume, progress, command, stop_after_epoch) -
     steps_per_epoch = math.ceil(n // world / config.batch_size)
     if config.max_steps_per_epoch:
         steps_per_epoch = min(steps_per_epoch, config.max_steps_per_epoch)
-    show = progress and rank == 0
+    lines = progress == "lines" and rank == 0
+    show = bool(progress) and not lines and rank == 0
     epochs_bar = tqdm(total=config.epochs, initial=state["epoch"], desc=f"{config.model}", unit="epoch",
                       disable=not show, dynamic_ncols=True)
     complete = True
@@ -516,6 +494,10 @@ def _train(config, data, out_dir, resume, progress, command, stop_after_epoch) -
             epochs_bar.update(1)
             epochs_bar.set_postfix(loss=f"{train_loss:.2e}", val_mm=f"{val['mpjpe']:.1f}",
                                    best=f"{state['best_val']:.1f}")
+        if lines:
+            print(f"{config.model} epoch {epoch}/{config.epochs}: loss {train_loss:.3e}, validation MPJPE "
+                  f"{val['mpjpe']:.1f} mm (best {state['best_val']:.1f}), lr {optimizer.param_groups[0]['lr']:.2e}, "
+                  f"{seconds:.0f} s", file=sys.stderr, flush=True)
         if world > 1:
             torch.distributed.barrier()
     epochs_bar.close()
@@ -526,7 +508,8 @@ def _train(config, data, out_dir, resume, progress, command, stop_after_epoch) -
         "train_seconds": state["elapsed"], "steps": state["step"],
         "data": {"source": getattr(data, "source", ""), "train": len(data.train), "val": len(data.val),
                  "test": len(data.test), **{k: v for k, v in getattr(data, "meta", {}).items()
-                                            if isinstance(v, (str, int, float, bool, list))}},
+                                            if isinstance(v, (str, int, float, bool, list))},
+                 **({"settings": settings} if settings else {})},
         "hardware": hardware_description(device), "world_size": world,
         "versions": {"semgcn": _package_version(), "torch": torch.__version__, "python": platform.python_version()},
         "git_commit": _git_commit(),
@@ -542,7 +525,7 @@ def _train(config, data, out_dir, resume, progress, command, stop_after_epoch) -
         else:
             test = evaluate(model, data.test, config.eval_batch_size)
         record["test"] = test
-        if show:
+        if show or lines:
             print(f"{config.model}: test MPJPE {test['mpjpe']:.2f} mm, P-MPJPE {test['p_mpjpe']:.2f} mm "
                   f"(best validation epoch {state['best_epoch']})", file=sys.stderr)
     if rank == 0:

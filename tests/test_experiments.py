@@ -21,54 +21,143 @@ def test_registry_is_consistent():
 
 
 def test_load_result_names_the_command(tmp_path):
+    with pytest.raises(FileNotFoundError, match="has no record"):
+        load_result("h36m-semgcn", tmp_path)
     with pytest.raises(FileNotFoundError, match="`python -m semgcn experiment h36m-semgcn --h36m PATH`"):
         load_result("h36m-semgcn", tmp_path)
     with pytest.raises(FileNotFoundError, match="`python -m semgcn experiment synthetic-semgcn`"):
         load_result("synthetic-semgcn", tmp_path)
 
 
-def test_run_experiment_ships_record_and_half_checkpoint(tmp_path, monkeypatch):
+def _tiny(monkeypatch, name="synthetic-tiny", **fields):
+    """Register a small synthetic experiment whose registered recipe is the small one (so it may be shipped)."""
+    import dataclasses
+    from semgcn import experiments
     monkeypatch.delenv("SEMGCN_H36M", raising=False)
-    rec = run_experiment("synthetic-semgcn", runs_dir=tmp_path / "runs", results_dir=tmp_path / "results",
-                         progress=False, device="cpu", epochs=1, data_overrides={"num_train": 1000, "num_val": 200,
-                                                                                 "num_test": 300},
-                         model_kwargs={"hidden": 16, "num_blocks": 1})
-    assert rec["complete"] and rec["experiment"]["training_overrides"]["epochs"] == 1
-    assert rec["command"].endswith("--epochs 1")  # the recorded command reproduces the shortened run
-    assert rec["experiment"]["data_overrides"]["num_train"] == 1000
+    exp = dataclasses.replace(
+        EXPERIMENTS["synthetic-semgcn"], name=name,
+        data={"source": "synthetic", "num_train": 1000, "num_val": 200, "num_test": 300},
+        train={**EXPERIMENTS["synthetic-semgcn"].train, "epochs": 1, "model_kwargs": {"hidden": 16, "num_blocks": 1}},
+        **fields)
+    monkeypatch.setitem(experiments.EXPERIMENTS, name, exp)
+    return exp
+
+
+def _tree(root):
+    """{relative path: bytes} of every file under ``root``."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_run_experiment_ships_record_and_half_checkpoint(tmp_path, monkeypatch):
+    _tiny(monkeypatch)
+    rec = run_experiment("synthetic-tiny", runs_dir=tmp_path / "runs", results_dir=tmp_path / "results",
+                         progress=False, device="cpu", ship=True)
+    assert rec["complete"] and rec["experiment"]["training_overrides"] == {}
+    assert rec["command"] == "python -m semgcn experiment synthetic-tiny"
     assert "skipped" in rec["cross_eval"]  # no Human3.6M given: the cross evaluation says why it is missing
-    shipped = load_result("synthetic-semgcn", tmp_path / "results")
+    shipped = load_result("synthetic-tiny", tmp_path / "results")
     assert shipped["test"]["mpjpe"] == pytest.approx(rec["test"]["mpjpe"])
-    ckpt = load_checkpoint(tmp_path / "results" / "synthetic-semgcn" / "model.pt")
+    ckpt = load_checkpoint(tmp_path / "results" / "synthetic-tiny" / "model.pt")
+    assert ckpt["meta"]["data"] == {"source": "synthetic", "num_train": 1000, "num_val": 200, "num_test": 300}
     halved = {k for k, v in ckpt["state_dict"].items() if v.dtype == torch.float16}
     params = {k for k, _ in build_model(ckpt["meta"]["model"], **ckpt["meta"]["model_kwargs"]).named_parameters()}
     assert halved == params   # learnable weights in float16; buffers (batch-norm statistics, masks) stay float32
-    model = load_model(tmp_path / "results" / "synthetic-semgcn" / "model.pt")
-    full = load_model(tmp_path / "runs" / "synthetic-semgcn" / "best.pt")
+    model = load_model(tmp_path / "results" / "synthetic-tiny" / "model.pt")
+    full = load_model(tmp_path / "runs" / "synthetic-tiny" / "best.pt")
     x = torch.randn(8, 16, 2) * 0.2
     assert torch.allclose(model(x), full(x), atol=5e-3)  # float16 weights: same predictions to < 5 mm
-    assert os.path.getsize(tmp_path / "results" / "synthetic-semgcn" / "model.pt") < 10 * 2 ** 20
+    assert os.path.getsize(tmp_path / "results" / "synthetic-tiny" / "model.pt") < 10 * 2 ** 20
+
+
+def test_run_experiment_writes_only_runs_unless_shipping(tmp_path, monkeypatch):
+    """Without ship=True nothing is shipped; a changed recipe is refused before any training."""
+    _tiny(monkeypatch)
+    results = tmp_path / "results"
+    (results / "synthetic-tiny").mkdir(parents=True)
+    (results / "synthetic-tiny" / "record.json").write_text('{"shipped": "before"}')
+    before = _tree(results)
+    rec = run_experiment("synthetic-tiny", runs_dir=tmp_path / "runs", results_dir=results, progress=False,
+                         device="cpu", epochs=2)
+    assert rec["complete"] and (tmp_path / "runs" / "synthetic-tiny" / "record.json").is_file()
+    assert rec["command"].endswith("--epochs 2")  # the recorded command reproduces the changed run
+    for overrides in ({"epochs": 2}, {"data_overrides": {"num_train": 500}}, {"lr": 0.1}):
+        with pytest.raises(ValueError, match="refusing to ship synthetic-tiny: its recipe differs"):
+            run_experiment("synthetic-tiny", runs_dir=tmp_path / "runs2", results_dir=results, progress=False,
+                           device="cpu", ship=True, **overrides)
+    assert _tree(results) == before and not (tmp_path / "runs2").exists()
+
+
+def test_ship_never_writes_into_an_installed_package(tmp_path, monkeypatch):
+    from semgcn import experiments
+    _tiny(monkeypatch)
+    with pytest.raises(ValueError, match="installed package"):
+        run_experiment("synthetic-tiny", runs_dir=tmp_path / "runs", results_dir=experiments._PACKAGE / "_results",
+                       progress=False, device="cpu", ship=True)
+    monkeypatch.setattr(experiments, "checkout_results_dir", lambda: None)   # as in a wheel install
+    with pytest.raises(ValueError, match="pass --results-dir"):
+        run_experiment("synthetic-tiny", runs_dir=tmp_path / "runs", progress=False, device="cpu", ship=True)
+    assert not (tmp_path / "runs").exists()
+
+
+def test_cli_experiment_with_epochs_leaves_results_byte_identical(tmp_path, monkeypatch, capsys):
+    """`experiment NAME --epochs 1` in a clone trains into runs/ and leaves results/ untouched."""
+    from semgcn import data as data_module
+    from semgcn.__main__ import main
+    from semgcn.experiments import RESULTS_DIR
+    monkeypatch.delenv("SEMGCN_H36M", raising=False)
+    real_loader = data_module.load_pose_data
+    small = {"num_train": 600, "num_val": 100, "num_test": 100}
+    monkeypatch.setattr(data_module, "load_pose_data",   # the full synthetic set takes minutes an epoch
+                        lambda source=None, h36m=None, device="cpu", **kw: real_loader("synthetic", device=device,
+                                                                                        **small))
+    monkeypatch.setitem(EXPERIMENTS["synthetic-semgcn"].train, "max_steps_per_epoch", 2)
+    before = _tree(RESULTS_DIR)
+    monkeypatch.chdir(tmp_path)
+    assert main(["experiment", "synthetic-semgcn", "--epochs", "1", "--no-progress"]) == 0
+    assert (tmp_path / "runs" / "synthetic-semgcn" / "record.json").is_file()
+    assert _tree(RESULTS_DIR) == before
+    assert "epoch 1/1" in capsys.readouterr().err   # --no-progress: one line per epoch
 
 
 def test_record_only_experiment_ships_no_weights(tmp_path, monkeypatch):
     """An experiment with ship_weights=False ships its record, removes stale weights, keeps best.pt in runs/."""
-    import dataclasses
-    from semgcn import experiments
-    monkeypatch.delenv("SEMGCN_H36M", raising=False)
-    exp = dataclasses.replace(EXPERIMENTS["synthetic-semgcn"], name="synthetic-record-only", ship_weights=False,
-                              eval_data=None)
-    monkeypatch.setitem(experiments.EXPERIMENTS, exp.name, exp)
+    exp = _tiny(monkeypatch, "synthetic-record-only", ship_weights=False, eval_data=None)
     stale = tmp_path / "results" / exp.name / "model.pt"
     stale.parent.mkdir(parents=True)
     stale.write_bytes(b"weights of an older run")
     rec = run_experiment(exp.name, runs_dir=tmp_path / "runs", results_dir=tmp_path / "results", progress=False,
-                         device="cpu", epochs=1, data_overrides={"num_train": 300, "num_val": 100, "num_test": 100},
-                         model_kwargs={"hidden": 8, "num_blocks": 1})
+                         device="cpu", ship=True)
     assert rec["experiment"]["weights_shipped"] is False
     assert load_result(exp.name, tmp_path / "results")["experiment"]["weights_shipped"] is False
     assert not stale.exists() and (tmp_path / "runs" / exp.name / "best.pt").is_file()
     assert EXPERIMENTS["h36m-sh-fc"].ship_weights is False and EXPERIMENTS["h36m-fc"].ship_weights
     assert EXPERIMENTS["h36m-fc-flip"].ship_weights is False and EXPERIMENTS["h36m-semgcn-flip"].ship_weights
+
+
+def _cli_config(command: str, record: dict):
+    """The TrainConfig that the command line builds for ``command`` (a record's)."""
+    import shlex
+    from semgcn.__main__ import build_parser
+    args = build_parser().parse_args(shlex.split(command)[3:])
+    exp = EXPERIMENTS[args.name]
+    return exp.config(**({"epochs": args.epochs} if args.epochs is not None else {}))
+
+
+@pytest.mark.parametrize("name", sorted(EXPERIMENTS))
+def test_registered_recipe_and_recorded_command_reproduce_the_shipped_record(name):
+    """`experiment NAME` with no flags, and every record's own command, rerun the shipped recipe exactly."""
+    try:
+        rec = load_result(name)
+    except FileNotFoundError:
+        pytest.skip(f"{name} is not shipped")
+    ignore = {"device", "eval_batch_size"}   # where it ran and its inference chunk change no result
+    defaults = type(EXPERIMENTS[name].config())().to_dict()   # options added later than the record: their default
+    shipped = {k: rec["config"].get(k, defaults[k]) for k in defaults if k not in ignore}
+    registered = {k: v for k, v in EXPERIMENTS[name].config().to_dict().items() if k not in ignore}
+    assert registered == shipped
+    from_command = {k: v for k, v in _cli_config(rec["command"], rec).to_dict().items() if k not in ignore}
+    assert from_command == shipped
+    assert rec["experiment"]["data_overrides"] == {}
 
 
 def test_fc_decay_experiments_change_only_what_their_names_say():

@@ -66,9 +66,23 @@ def test_mpjpe_by_hand():
     per_pose = mpjpe(pred, target, reduce=False)
     assert per_pose.shape == (5,)
     torch.testing.assert_close(per_pose, torch.tensor([0, 0, 1.0, 0, 0], dtype=DT))
-    torch.testing.assert_close(mpjpe(pred, target, scale=1.0), torch.tensor(0.016 / 16 / 5, dtype=DT))
+    # the same poses in millimetres give the same millimetres
+    torch.testing.assert_close(mpjpe(pred * 1000, target * 1000, unit="mm"), torch.tensor(0.2, dtype=DT))
     # numpy inputs
     assert abs(float(mpjpe(pred.numpy(), target.numpy())) - 0.2) < 1e-9
+
+
+def test_metric_units_are_explicit():
+    """Poses in millimetres passed as metres are refused, not multiplied by 1000 once more."""
+    target = _poses(3) * 1000  # millimetres
+    with pytest.raises(ValueError, match="unit='mm'"):
+        mpjpe(target + 5, target)
+    with pytest.raises(ValueError, match="unit='mm'"):
+        p_mpjpe(target + 5, target)
+    with pytest.raises(ValueError, match="unit must be"):
+        mpjpe(target, target, unit="cm")
+    torch.testing.assert_close(p_mpjpe(target + 5, target, unit="mm"), torch.tensor(0.0, dtype=DT),
+                               atol=1e-6, rtol=0)
 
 
 def test_metric_shape_errors():

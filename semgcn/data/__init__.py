@@ -21,13 +21,19 @@ def load_pose_data(source: str | None = None, h36m=None, device="cpu", **kwargs)
     ``"h36m"`` (real Human3.6M from ``h36m`` or ``$SEMGCN_H36M``), or ``None``
     to pick Human3.6M when a path is available and synthetic otherwise.
     Extra keyword arguments go to :func:`semgcn.data.synthetic.synthetic_pose_data`
-    or :func:`semgcn.data.h36m.h36m_pose_data`.
+    or :func:`semgcn.data.h36m.h36m_pose_data`; ``meta["settings"]`` of the
+    result records the source and those arguments.
     """
     source = source or default_source(h36m)
     if source == "synthetic":
         from .synthetic import synthetic_pose_data
-        return synthetic_pose_data(device=device, **kwargs)
-    if source == "h36m":
+        data = synthetic_pose_data(device=device, **kwargs)
+    elif source == "h36m":
         from .h36m import h36m_pose_data
-        return h36m_pose_data(h36m, device=device, **kwargs)
-    raise ValueError(f"unknown data source {source!r}: use 'synthetic' or 'h36m'")
+        data = h36m_pose_data(h36m, device=device, **kwargs)
+    else:
+        raise ValueError(f"unknown data source {source!r}: use 'synthetic' or 'h36m'")
+    # The settings that rebuild this data set (not the machine's dataset path): training stores them with
+    # its checkpoints, so that `evaluate` scores on the same data and `--resume` refuses different data.
+    data.meta["settings"] = {"source": source, **{k: list(v) if isinstance(v, tuple) else v for k, v in kwargs.items()}}
+    return data

@@ -98,8 +98,9 @@ class PoseData:
         def sub(split):
             return split.subset(torch.isin(split.action, keep.to(split.action.device)))
 
+        settings = {**self.meta.get("settings", {}), "actions": list(actions)}
         return replace(self, train=sub(self.train), val=sub(self.val), test=sub(self.test),
-                       source=f"{self.source}, actions {','.join(actions)}")
+                       source=f"{self.source}, actions {','.join(actions)}", meta={**self.meta, "settings": settings})
 
     def summary(self) -> str:
         return (f"{self.source}: train {len(self.train):,} / val {len(self.val):,} / test {len(self.test):,} poses, "

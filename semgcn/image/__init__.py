@@ -21,8 +21,13 @@ Five lines (CPU-sized)::
     records = train_image_model(ImageTrainConfig(), data, "runs/image-demo")
     print(records["finetune"]["test"]["mpjpe"])         # Protocol #1, mm
 
-Command line: ``python -m semgcn.image --help``.
+Command line: ``python -m semgcn.image --help``.  Needs torchvision
+(``pip install "semgcn[image]"``).
 """
+from .._extras import require
+
+require("torchvision", feature="semgcn.image")
+
 from .backbone import (ARCHITECTURES, BackboneOutput, PoseResNet, PretrainedWeightsUnavailable, integral_loss,
                        soft_argmax)
 from .data import ImagePoseData, ImagePoseSplit, h36m_image_data, load_image_data, synthetic_image_data

@@ -6,9 +6,14 @@
 
 Every chapter starts with ``semgcn.viz.set_plotly_renderer()``.  plotly,
 matplotlib and ipywidgets are imported only when a function needs them
-(``pip install semgcn[viz]``).
+(``pip install semgcn[viz]``); importing this module without plotly or
+matplotlib says which extra to install.
 """
-from .book import figure_html, set_plotly_renderer
+from .._extras import require
+
+require("plotly", "matplotlib", feature="semgcn.viz")
+
+from .book import figure_html, set_plotly_renderer  # noqa: E402
 from .figures import (curves_from_history, draw_pose_2d, draw_pose_3d, per_action_table, plot_matrix_heatmap,
                       plot_per_action, plot_pose_grid, plot_training_curves)
 from .skeleton import (POSE_STYLES, as_numpy, bone_sides, camera_frustum, plot_camera_rig, plot_pose_2d,

@@ -26,7 +26,8 @@ import os
 import shutil
 import uuid
 
-__all__ = ["RENDERER_NAME", "figure_html", "set_plotly_renderer", "setup"]
+__all__ = ["RENDERER_NAME", "figure_html", "set_plotly_renderer", "setup", "repository_url", "colab_install_cell",
+           "sync_install_cells"]
 
 RENDERER_NAME = "semgcn"
 _PLOTLY_MIME = "application/vnd.plotly.v1+json"
@@ -215,6 +216,66 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
             kept.append(js)
     if len(kept) != len(scripts):
         context["script_files"] = kept
+
+
+# ----------------------------------------------------------------------------- the Colab install cell
+
+_INSTALL_CELL = """# Setup: install the package on Colab; use the GPU when there is one.
+import subprocess
+import sys
+
+PACKAGE = "semgcn[viz] @ git+%(url)s"
+if "google.colab" in sys.modules:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", PACKAGE],
+                   check=True)
+
+import torch
+
+device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+print(f"PyTorch {torch.__version__}, running on {device}")"""
+
+
+def repository_url(config_path="_config.yml") -> str:
+    """``repository.url`` of the book's ``_config.yml``: the one place the repository's address is written."""
+    import yaml  # a dependency of Jupyter Book
+    with open(config_path) as f:
+        url = (yaml.safe_load(f) or {}).get("repository", {}).get("url")
+    if not isinstance(url, str) or not url.startswith("https://"):
+        raise ValueError(f"{config_path}: repository.url must be an https:// address, got {url!r}")
+    return url.rstrip("/")
+
+
+def colab_install_cell(url: str) -> str:
+    """The first code cell of every chapter: on Colab it installs ``semgcn[viz]`` from ``url``."""
+    return _INSTALL_CELL % {"url": url}
+
+
+def sync_install_cells(book_dir="book", config_path="_config.yml", write: bool = False) -> list:
+    """Notebooks of ``book_dir`` whose first code cell is not the install cell for
+    the repository of ``config_path``; with ``write`` those cells are replaced
+    (a notebook without one gets it inserted before its first code cell).
+    ``make install-cells`` runs this with ``write=True``."""
+    from pathlib import Path
+    cell = colab_install_cell(repository_url(config_path))
+    stale = []
+    for path in sorted(Path(book_dir).glob("*.ipynb")):
+        nb = json.loads(path.read_text())
+        code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+        if code and "".join(code[0]["source"]) == cell:
+            continue
+        stale.append(path)
+        if write:
+            new = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+                   "source": cell.splitlines(keepends=True)}
+            if code and "google.colab" in "".join(code[0]["source"]):
+                code[0]["source"] = new["source"]
+            else:
+                at = nb["cells"].index(code[0]) if code else len(nb["cells"])
+                if "id" in (nb["cells"][0] if nb["cells"] else {}):
+                    new["id"] = uuid.uuid4().hex[:8]
+                nb["cells"].insert(at, new)
+            path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+    return stale
 
 
 def setup(app):

@@ -1,0 +1,87 @@
+"""Command line as a user meets it: fast help, data settings stored with a
+checkpoint, one line per epoch, --debug anywhere, pipes, missing extras."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+TINY = ["--model-arg", "hidden=16", "--model-arg", "num_blocks=1", "--epochs", "1", "--max-steps-per-epoch", "3",
+        "--device", "cpu"]
+
+
+def _cli(*args, cwd=REPO, timeout=300, python=sys.executable):
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    env.pop("SEMGCN_H36M", None)
+    return subprocess.run([python, "-m", "semgcn", *args], capture_output=True, text=True, timeout=timeout,
+                          env=env, cwd=cwd)
+
+
+def test_help_does_not_import_torch():
+    """`--help` of every command answers without importing PyTorch (seconds saved on every typo)."""
+    for args in ([], ["train"], ["evaluate"], ["experiment"], ["prepare"], ["benchmark"], ["left-right"]):
+        r = subprocess.run([sys.executable, "-X", "importtime", "-m", "semgcn", *args, "--help"],
+                           capture_output=True, text=True, timeout=60, cwd=REPO)
+        assert r.returncode == 0 and "usage:" in r.stdout, (args, r.stderr[-500:])
+        imported = {line.split("|")[-1].strip() for line in r.stderr.splitlines() if line.startswith("import time")}
+        assert "torch" not in imported, args
+    r = _cli("train", "--help")
+    assert "official code's recipe" in r.stdout and "paper's recipe" not in r.stdout
+
+
+def test_debug_is_accepted_anywhere_and_errors_are_one_line():
+    r = _cli("experiment", "no-such", "--debug")
+    assert r.returncode == 1 and "Traceback" in r.stderr
+    r = _cli("experiment", "no-such")
+    assert r.returncode == 2 and r.stderr.strip().count("\n") == 0 and "unknown experiment" in r.stderr
+
+
+def test_list_into_a_closed_pipe_is_quiet():
+    r = subprocess.run(f"{sys.executable} -m semgcn experiment --list | head -n 1", shell=True, capture_output=True,
+                       text=True, timeout=60, cwd=REPO)
+    assert r.stdout.startswith("shipped results:") and "Broken pipe" not in r.stderr and "Error" not in r.stderr
+
+
+def test_missing_extra_names_the_pip_extra(tmp_path):
+    """Without plotly, `import semgcn.viz` says which extra installs it."""
+    blocker = tmp_path / "sitecustomize.py"   # make plotly unimportable in a child process
+    blocker.write_text("import sys\nsys.modules['plotly'] = None\n")
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{REPO}"}
+    r = subprocess.run([sys.executable, "-c", "import semgcn.viz"], capture_output=True, text=True, env=env,
+                       timeout=60)
+    assert r.returncode == 1 and 'pip install "semgcn[viz]"' in r.stderr
+
+
+@pytest.mark.slow
+def test_evaluate_reuses_the_data_settings_of_the_checkpoint(tmp_path):
+    """A run trained with --synthetic-train N scores the same in `evaluate` without repeating the flag;
+    --resume onto other data is refused; --no-progress prints one line per epoch."""
+    out = tmp_path / "run"
+    r = _cli("train", *TINY, "--synthetic-train", "700", "--out", str(out), "--no-progress")
+    assert r.returncode == 0, r.stderr
+    assert "semgcn epoch 1/1: loss" in r.stderr   # one line per epoch for logs
+    record = json.loads((out / "record.json").read_text())
+    assert record["data"]["settings"] == {"source": "synthetic", "num_train": 700}
+    r = _cli("evaluate", "--checkpoint", str(out / "best.pt"), "--json", str(tmp_path / "eval.json"))
+    assert r.returncode == 0, r.stderr
+    assert "data settings stored with the checkpoint" in r.stderr
+    scored = json.loads((tmp_path / "eval.json").read_text())
+    assert scored["mpjpe"] == pytest.approx(record["test"]["mpjpe"], abs=1e-3)
+    r = _cli("train", *TINY[:4], "--epochs", "2", "--max-steps-per-epoch", "3", "--device", "cpu",
+             "--synthetic-train", "800", "--out", str(out), "--resume")
+    assert r.returncode == 2 and "trained on other data" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_evaluate_a_shipped_experiment_by_name():
+    """`evaluate --checkpoint NAME` finds a shipped experiment's weights and the data settings of its record."""
+    from semgcn.experiments import shipped_model_path
+    from semgcn.train import checkpoint_data_settings
+    try:
+        path = shipped_model_path("synthetic-semgcn")
+    except FileNotFoundError:
+        pytest.skip("synthetic-semgcn is not shipped")
+    settings = checkpoint_data_settings(path)
+    assert settings["source"] == "synthetic" and settings["num_train"] == 50_000

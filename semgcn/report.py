@@ -26,6 +26,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import re
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
@@ -35,6 +36,7 @@ __all__ = ["ABLATION", "COMPARISON_GT", "COMPARISON_SH", "TABLE2_ACTIONS", "TABL
            "experiment_command", "missing_note", "load_records", "shipped", "published", "parameter_count",
            "results_table", "results_markdown", "provenance_markdown", "per_action", "best_shipped",
            "plot_fig4", "curves", "format_duration", "reproducibility_markdown", "BENCHMARK_FILE",
+           "hardware_class", "data_class", "clean_command",
            "benchmark_markdown"]
 
 #: Table 1 rows, in the paper's order (chapter 7).
@@ -144,6 +146,55 @@ def _cell(text) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def hardware_class(hardware) -> str:
+    """A record's ``hardware`` as a reader needs it: the class of machine, not
+    its thread count.  ``"CPU AMD EPYC, 1 threads" -> "1 CPU core (AMD EPYC)"``,
+    ``"CPU Intel(R) Xeon(R) Processor, 1 threads" -> "1 CPU core (Intel Xeon)"``,
+    ``"GPU NVIDIA H100 80GB HBM3" -> "GPU (NVIDIA H100 80GB HBM3)"``."""
+    text = str(hardware or "?")
+    if text.startswith("GPU "):
+        return f"GPU ({text[4:].strip()})"
+    if text.startswith("CPU "):
+        name, _, count = text[4:].rpartition(", ")
+        if not name:
+            name, count = text[4:], ""
+        name = re.sub(r"\((R|TM)\)|\bProcessor\b|\bCPU\b", "", name)
+        name = re.sub(r"@.*$", "", name)
+        name = " ".join(name.split())
+        cores = count.split()[0] if count.split() and count.split()[0].isdigit() else None
+        if cores is None:
+            return f"CPU ({name})"
+        return f"{cores} CPU core{'s' if cores != '1' else ''} ({name})"
+    return text
+
+
+def data_class(source) -> str:
+    """A record's data description, short and without local paths:
+    ``"Human3.6M, ground-truth 2D"``, ``"Human3.6M, detected 2D (sh_pt_mpii)"``,
+    ``"rendered Human3.6M poses"``, ``"synthetic poses (seed 0)"``."""
+    text = str(source or "?")
+    rendered = "rendered " if text.startswith("rendered ") else ""
+    body = text[len(rendered):]
+    if body.startswith("Human3.6M"):
+        match = re.search(r"2D: ([\w-]+)", body)
+        if rendered or match is None:
+            return f"{rendered}Human3.6M poses" if rendered else "Human3.6M"
+        kind = match.group(1)
+        return "Human3.6M, ground-truth 2D" if kind == "gt" else f"Human3.6M, detected 2D ({kind})"
+    if body.startswith("synthetic poses"):
+        seed = re.search(r"seed (\d+)", body)
+        return f"{rendered}synthetic poses" + (f" (seed {seed.group(1)})" if seed else "")
+    return re.sub(r"\s*\([^()]*[/\\][^()]*\)", "", text)   # drop a parenthesised local path
+
+
+def clean_command(command) -> str:
+    """A recorded command with the machine's own paths replaced by the
+    placeholders the README uses (``--h36m PATH``, ``--out runs/NAME``)."""
+    text = str(command or "?")
+    text = re.sub(r"--h36m\s+\S+", "--h36m PATH", text)
+    return re.sub(r"--out\s+(?!runs/)\S*?([^/\s]+)(?=\s|$)", r"--out runs/\1", text)
+
+
 # ----------------------------------------------------------------------------- loading
 
 def load_records(names: Iterable[str], results_dir=None) -> dict:
@@ -244,9 +295,9 @@ def provenance_markdown(rows: Sequence[Mapping]) -> str:
     lines = []
     for r in rows:
         if r["shipped"]:
-            lines.append(f"- **{r['name']}**: `{r['command']}`; data: {r['data']}; hardware: {r['hardware']}; "
+            lines.append(f"- **{r['name']}**: {data_class(r['data'])}; {hardware_class(r['hardware'])}, "
                          f"{r['epochs']} epochs (best validation epoch {r['best_epoch']}), "
-                         f"{format_duration(r['train_seconds'])} of training.")
+                         f"{format_duration(r['train_seconds'])}; `{clean_command(r['command'])}`.")
         else:
             lines.append(f"- **{r['name']}**: {r['missing']}.")
     return "\n".join(lines)
@@ -380,39 +431,40 @@ def convergence_markdown(names: Sequence[str], results_dir=None) -> str:
 # ----------------------------------------------------------------------------- reproducibility page
 
 def reproducibility_markdown(results_dir=None) -> str:
-    """Every shipped record: its numbers and the command, data and hardware
-    that produced them; then the experiments not yet shipped, with their
-    commands.  For the book's reproducibility page."""
+    """Every shipped record as one compact row (run, test MPJPE, data,
+    hardware, epochs, training time, command), then further evaluations of
+    the same weights, the multi-run result sets and the experiments not yet
+    shipped, with their commands.  For the book's reproducibility page."""
     root = _results_dir(results_dir)
     names = shipped(root)
     lines = []
+    versions_seen = set()
     if names:
-        lines += ["| experiment | test MPJPE (mm), Protocol #1 | test P-MPJPE (mm), Protocol #2 | parameters | "
-                  "command | data | hardware | training |",
-                  "|---|---:|---:|---:|---|---|---|---|"]
+        lines += ["| run | MPJPE (mm) | data | hardware | epochs | time | command |",
+                  "|---|---:|---|---|---:|---:|---|"]
         extra = []
         for name in names:
             try:
                 with open(root / name / "record.json") as f:
                     rec = json.load(f)
             except (OSError, ValueError) as exc:
-                lines.append(f"| `{name}` | unreadable record: {_cell(exc)} | – | – | – | – | – | – |")
+                lines.append(f"| `{name}` | unreadable record: {_cell(exc)} | – | – | – | – | – |")
                 continue
             test = rec.get("test") or {}
             hist = rec.get("history") or {}
             versions = rec.get("versions") or {}
-            training = (f"{len(hist.get('epoch', []))} epochs, {format_duration(rec.get('train_seconds'))}; "
-                        f"semgcn {versions.get('semgcn', '?')}, torch {versions.get('torch', '?')}, "
-                        f"commit {rec.get('git_commit', '?')}")
-            params = rec.get("parameters")
+            versions_seen.add((versions.get("semgcn", "?"), versions.get("torch", "?")))
+            command = clean_command(rec.get("command", experiment_command(name)))
+            prefix = f"python -m semgcn experiment {name}"
+            args = command[len(prefix):].strip() if command.startswith(prefix) else None
+            command = (f"`{args}`" if args else "–") if args is not None else f"`{command}`"
             lines.append("| " + " | ".join(_cell(c) for c in (
-                f"`{name}`", _fmt(test.get("mpjpe")), _fmt(test.get("p_mpjpe")),
-                f"{params:,}" if isinstance(params, int) else "–",
-                f"`{rec.get('command', experiment_command(name))}`", (rec.get("data") or {}).get("source", "?"),
-                rec.get("hardware", "?"), training)) + " |")
+                f"`{name}`", _fmt(test.get("mpjpe"), 1), data_class((rec.get("data") or {}).get("source")),
+                hardware_class(rec.get("hardware")), len(hist.get("epoch", [])) or "–",
+                format_duration(rec.get("train_seconds")), command)) + " |")
             cross = rec.get("cross_eval") or {}
             if "test" in cross:
-                extra.append(f"- `{name}` evaluated on {cross.get('source', 'other data')}: MPJPE "
+                extra.append(f"- `{name}` evaluated on {data_class(cross.get('source', 'other data'))}: MPJPE "
                              f"{_fmt(cross['test'].get('mpjpe'))} mm, P-MPJPE {_fmt(cross['test'].get('p_mpjpe'))} mm "
                              f"(same command, same hardware).")
             plain = rec.get("test_without_flip")
@@ -420,20 +472,27 @@ def reproducibility_markdown(results_dir=None) -> str:
                 extra.append(f"- `{name}` averages each test prediction with its mirrored prediction (`--flip-test`, "
                              f"chapter 11); the same weights without it: MPJPE {_fmt(plain.get('mpjpe'))} mm, "
                              f"P-MPJPE {_fmt(plain.get('p_mpjpe'))} mm.")
+        lines += ["", "Each run is `python -m semgcn experiment RUN` followed by the arguments in the last "
+                      "column.  MPJPE: test error, Protocol #1, averaged over the actions.  Human3.6M runs train on "
+                      "S1, S5, S6, S7 and S8 and test on S9 and S11; `PATH` is the folder of the Human3.6M files.  "
+                      "Software: " + "; ".join(f"semgcn {a}, torch {b}" for a, b in sorted(versions_seen)) + "."]
         if extra:
             lines += ["", "Further evaluations of the same weights:", "", *extra]
     else:
         lines.append("No experiment has been shipped yet (no `results/*/record.json`).")
-    summaries = sorted(_results_dir(results_dir).glob("*/summary.json")) if _results_dir(results_dir).is_dir() else []
+    summaries = sorted(root.glob("*/summary.json")) if root.is_dir() else []
     if summaries:  # multi-run result sets (e.g. the image-feature comparison of chapter 9)
-        lines += ["", "Result sets made of several runs (each folder holds the per-run records):", ""]
+        lines += ["", "Result sets made of several runs (chapter 9; each folder holds the per-run records):", "",
+                  "| result set | data | hardware | seeds | command |", "|---|---|---|---:|---|"]
         for path in summaries:
             with open(path) as f:
                 summary = json.load(f)
             data = summary.get("data") or {}
             source = data.get("source", "?") if isinstance(data, dict) else data
-            lines.append(f"- `{path.parent.name}`: `{summary.get('command', '?')}`; data: {source}; "
-                         f"hardware: {summary.get('hardware', '?')}; commit {summary.get('git_commit', '?')}.")
+            lines.append("| " + " | ".join(_cell(c) for c in (
+                f"`{path.parent.name}`", data_class(source), hardware_class(summary.get("hardware")),
+                len(summary.get("seeds", [])) or "–",
+                f"`{IMAGE_RESULTS.get(path.parent.name) or clean_command(summary.get('command', '?'))}`")) + " |")
     missing = [n for n in _experiments.EXPERIMENTS if n not in names]
     if missing:
         lines += ["", "Not yet shipped:", ""]
@@ -576,7 +635,7 @@ def image_provenance(summary: Mapping) -> str:
     data = summary.get("data") or {}
     if isinstance(data, Mapping):
         sizes = "/".join(str(data.get(k, "?")) for k in ("train", "val", "test"))
-        data_text = f"{data.get('source', '?')}, train/val/test {sizes} images"
+        data_text = f"{data_class(data.get('source', '?'))}, train/val/test {sizes} images"
     else:
         data_text = str(data)
     cfg = summary.get("config") or {}
@@ -586,9 +645,9 @@ def image_provenance(summary: Mapping) -> str:
              f"(stages 1/2/3)") if cfg else "?"
     seeds = ", ".join(str(s) for s in summary.get("seeds", [])) or "?"
     versions = summary.get("versions") or {}
-    return (f"Data: {data_text}.  Model: {model}.  Hardware: {summary.get('hardware', '?')}.  "
-            f"Seeds: {seeds}.  Command: `{summary.get('command', '?')}`"
-            f" (commit {summary.get('git_commit', '?')}, torch {versions.get('torch', '?')}).")
+    return (f"Data: {data_text}.  Model: {model}.  Hardware: {hardware_class(summary.get('hardware'))}.  "
+            f"Seeds: {seeds}.  Command: `{clean_command(summary.get('command', '?'))}`"
+            f" (torch {versions.get('torch', '?')}).")
 
 
 def image_summary_rows(summary: Mapping) -> list:
@@ -760,7 +819,7 @@ STATUSES = {
 
 #: Link text of the pages that explain a row (notebooks in ``book/``, named without ``.ipynb``).
 _PAGES = {"07_ablation": "ch. 7", "08_comparisons": "ch. 8", "09_image_features": "ch. 9",
-          "11_beyond": "ch. 11", "reproducibility": "speed"}
+          "11_beyond": "ch. 11", "engineering_notes": "speed", "reproducibility": "provenance"}
 
 # Errors of Tables 1 and 3 with ground-truth 2D: (claim, model in PAPER, runs of the paper's recipe (the first
 # is the table's row, others only train longer), runs beyond the recipe with the words that say how,
@@ -939,11 +998,11 @@ def _runtime_row(results_dir, fraction) -> dict:
             continue
         ours = 1 - sem / fc
         return _row(claim, paper, "reproduced" if _holds(ours, saving, fraction) else "not",
-                    f"one pose at a time on a {res['device'][4:]}", "reproducibility",
+                    f"one pose at a time on a {res['device'][4:]}", "engineering_notes",
                     ours=f"{sem:.1f} ms, {ours:.0%} < FC", paper_value=saving, ours_value=ours, experiment=path.name)
     return _row(claim, paper, "untested",
                 "no GPU timing is shipped" + ("" if timed_fc else ", and the benchmark does not time FC"),
-                "reproducibility", paper_value=saving)
+                "engineering_notes", paper_value=saving)
 
 
 def reproduction_status(results_dir=None, tolerance: float = REPRODUCED_WITHIN,

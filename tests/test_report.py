@@ -83,7 +83,8 @@ def test_shipped_rows_differences_and_provenance(tmp_path, real_record):
     assert not rows["h36m-resgcn"]["shipped"]
     md = report.results_markdown(report.ABLATION, tmp_path)
     assert f"{ours:.2f}" in md and f"{ours - 43.8:+.1f}" in md and f"{ours - 40.78:+.2f}" in md
-    assert "`python -m semgcn experiment h36m-semgcn --h36m PATH`; data: fake poses for tests" in md
+    assert "- **h36m-semgcn**: fake poses for tests; " in md and "`python -m semgcn experiment h36m-semgcn --h36m PATH`." in md
+    assert "threads" not in md.split("**h36m-semgcn**")[1]   # the hardware class, not the thread count
     assert "h36m-resgcn**: not yet shipped" in md
     assert report.best_shipped(report.ABLATION, tmp_path) == "h36m-semgcn"
 
@@ -129,14 +130,18 @@ def test_reproducibility_page_lists_every_shipped_number(tmp_path, real_record):
     ship(tmp_path, "synthetic-semgcn", real_record, command="python -m semgcn experiment synthetic-semgcn",
          cross_eval={"source": "Human3.6M (test)", "test": {"mpjpe": 123.456}})
     page = report.reproducibility_markdown(tmp_path)
-    assert f"{real_record['test']['mpjpe']:.2f}" in page and f"{real_record['test']['p_mpjpe']:.2f}" in page
-    assert "`python -m semgcn experiment h36m-semgcn --h36m PATH`" in page
-    assert "`python -m semgcn experiment synthetic-semgcn`" in page and "123.46" in page
+    assert f"| {real_record['test']['mpjpe']:.1f} |" in page   # the test MPJPE of every shipped run
+    head, row = page.splitlines()[0], next(line for line in page.splitlines() if line.startswith("| `h36m-semgcn`"))
+    assert head == "| run | MPJPE (mm) | data | hardware | epochs | time | command |"
+    assert row.endswith("| `--h36m PATH` |") and row.count("|") == 8   # one compact row per run
+    assert "`python -m semgcn experiment RUN`" in page
+    assert "| `synthetic-semgcn` |" in page and "123.46" in page
     assert "--flip-test" not in page
     ship(tmp_path, "h36m-semgcn-no-nonlocal-flip", real_record, test_without_flip={"mpjpe": 45.678, "p_mpjpe": 34.5})
     page = report.reproducibility_markdown(tmp_path)
     assert "`h36m-semgcn-no-nonlocal-flip` averages each test prediction" in page and "45.68" in page
-    assert real_record["hardware"] in page and "fake poses for tests" in page
+    assert report.hardware_class(real_record["hardware"]) in page and "fake poses for tests" in page
+    assert "threads" not in page and "commit" not in page
     not_yet = page.split("Not yet shipped:")[1]
     assert "`h36m-semgcn`" not in not_yet and "`h36m-resgcn`" in not_yet
     assert "--h36m PATH" in not_yet and "experiment synthetic-semgcn`" not in not_yet
@@ -221,9 +226,10 @@ def test_image_summary_table_provenance_and_gain(tmp_path):
     assert "| 2d-only (stage 2) |" in md and "159.0 ± 1.4" in md and "149.5 ± 0.7" in md  # P1 mean ± std
     assert "154.0 ± 1.4" in md  # Protocol #2 column (fabricated: 5 mm lower)
     assert "0 (ground truth)" in md and "20.0 ± 0.0 image pixels" in md
-    for text in ("fake rendered poses for tests", "train/val/test 64/16/32 images", "CPU fake, 1 threads",
-                 "Seeds: 0, 1", "`python -m semgcn.image compare --out runs/fake --seeds 0 1`", "commit abc1234"):
+    for text in ("fake rendered poses for tests", "train/val/test 64/16/32 images", "1 CPU core (fake)",
+                 "Seeds: 0, 1", "`python -m semgcn.image compare --out runs/fake --seeds 0 1`"):
         assert text in md, text
+    assert "commit" not in md and "threads" not in md   # provenance for readers: hardware class, no commit
     # the paper's gain: Table 2 averages, HG minus RN w/ FP
     assert report.PAPER_IMAGE_GAIN == pytest.approx(60.8 - 57.6)
     assert "60.8 mm → Ours (RN w/ FP) 57.6 mm, a gain of 3.2 mm" in md
@@ -459,3 +465,21 @@ def test_reproduction_status_of_the_shipped_results():
             continue
         assert rows[claim]["ours_value"] == rec["test"]["mpjpe"] and rows[claim]["experiment"] == name
     assert all(r["status"] in report.STATUSES for r in rows.values())
+
+
+def test_hardware_data_and_command_are_shortened_for_readers():
+    assert report.hardware_class("CPU AMD EPYC, 1 threads") == "1 CPU core (AMD EPYC)"
+    assert report.hardware_class("CPU Intel(R) Xeon(R) Processor, 2 threads") == "2 CPU cores (Intel Xeon)"
+    assert report.hardware_class("GPU NVIDIA H100") == "GPU (NVIDIA H100)"
+    assert report.data_class("Human3.6M (/data/h36m), 2D: gt (projected from 3D), train S1") == \
+        "Human3.6M, ground-truth 2D"
+    assert report.data_class("Human3.6M (/data/h36m), 2D: sh_pt_mpii, train") == "Human3.6M, detected 2D (sh_pt_mpii)"
+    assert report.data_class("synthetic poses (seed 3, style mixed)") == "synthetic poses (seed 3)"
+    assert report.clean_command("python -m semgcn.image compare --h36m ../x/h36m --out /tmp/a/run --seeds 0") == \
+        "python -m semgcn.image compare --h36m PATH --out runs/run --seeds 0"
+
+
+def test_runtime_claim_links_to_the_engineering_notes(tmp_path):
+    (row,) = [r for r in report.reproduction_status(tmp_path) if r["claim"].startswith("Runtime")]
+    assert row["page"] == "engineering_notes"
+    assert "[speed](engineering_notes.ipynb)" in report.reproduction_markdown([row])

@@ -404,3 +404,44 @@ def test_training_curves_accepts_one_record_history():
     assert (0.3, 0.2, 0.1) in ys and (90.0, 70.0, 60.0) in ys
     two = plot_training_curves({"a": history, "b": history}, keys=["val_mpjpe"])
     assert len(two.get_lines()) == 2
+
+
+# ----------------------------------------------------------------------------- chapters 6-11 (semgcn.viz.chapters_b)
+
+def _svg_texts(svg):
+    import xml.etree.ElementTree as ET
+    root = ET.fromstring(svg)   # well-formed XML
+    return root, [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+
+
+def test_semgcn_architecture_svg_follows_the_model_settings():
+    root, texts = _svg_texts(viz.semgcn_architecture_svg())
+    assert root.tag.endswith("svg") and "viewBox" in root.attrib
+    assert texts.count("Residual block") == 4 and texts.count("Non-local") == 5
+    assert "(16, 2)" in texts and "(16, 3)" in texts and "(16, 128)" in texts
+    _, small = _svg_texts(viz.semgcn_architecture_svg(hidden=64, num_blocks=2, nonlocal_blocks=False))
+    assert small.count("Residual block") == 2 and "Non-local" not in small and "(16, 64)" in small
+    # the stick figure uses the book's left and right colours
+    svg = viz.semgcn_architecture_svg()
+    assert viz.POSE_STYLES["gt"]["left"] in svg and viz.POSE_STYLES["gt"]["right"] in svg
+
+
+def test_image_framework_svg_names_every_box_of_fig3():
+    _, texts = _svg_texts(viz.image_framework_svg())
+    joined = " ".join(texts)
+    for word in ("2D pose network", "soft-argmax", "RoIAlign", "SemGCN", "Eq. 3", "Eq. 7", "conv1", "conv4"):
+        assert word in joined, word
+
+
+def test_seed_spread_and_noise_curves():
+    rows = [{"label": "2d-only (stage 2)", "mpjpe": {"values": [10.0, 12.0], "mean": 11.0},
+             "p_mpjpe": {"values": [8.0, 9.0], "mean": 8.5}},
+            {"label": "image features (stage 2)", "mpjpe": {"values": [9.0, 10.0], "mean": 9.5},
+             "p_mpjpe": {"values": [7.0, 8.0], "mean": 7.5}}]
+    fig = viz.plot_seed_spread(rows, title="t")
+    left = fig.axes[0]
+    assert [t.get_text() for t in left.get_yticklabels()] == ["2d-only\n(stage 2)", "image features\n(stage 2)"]
+    assert len(left.get_lines()) == 4   # seeds and mean per row
+    fig2 = viz.plot_noise_curves([0, 5, 10], {"a": [50, 55, 70]}, baseline=200.0)
+    assert list(fig2.axes[1].get_lines()[0].get_ydata()) == [0, 5, 20]
+    assert any(l.get_label() == "mean training pose" for l in fig2.axes[0].get_lines())

@@ -14,6 +14,7 @@ from .._extras import require
 require("plotly", "matplotlib", feature="semgcn.viz")
 
 from .book import figure_html, set_plotly_renderer  # noqa: E402
+from .chapters_b import image_framework_svg, plot_noise_curves, plot_seed_spread, semgcn_architecture_svg
 from .figures import (curves_from_history, draw_pose_2d, draw_pose_3d, per_action_table, plot_matrix_heatmap,
                       plot_per_action, plot_pose_grid, plot_training_curves)
 from .skeleton import (POSE_STYLES, as_numpy, bone_sides, camera_frustum, plot_camera_rig, plot_pose_2d,
@@ -28,4 +29,5 @@ __all__ = [
     "plot_training_curves", "curves_from_history", "plot_per_action", "per_action_table",
     "plot_matrix_heatmap", "draw_pose_2d", "draw_pose_3d", "plot_pose_grid",
     "pose_explorer", "depth_ambiguity_widget", "move_along_ray", "project_pinhole", "in_live_kernel",
+    "semgcn_architecture_svg", "image_framework_svg", "plot_seed_spread", "plot_noise_curves",
 ]

@@ -1,0 +1,234 @@
+"""Diagrams and figures of chapters 6-11: the paper's Fig. 2 (SemGCN,
+chapter 6) and Fig. 3 (the image-feature framework, chapter 9) redrawn as
+SVG, the seed-spread plot of chapter 9 and the 2D-noise curves of chapter 8.
+
+The diagrams are plain SVG strings (vector graphics, legible at any width;
+show them with ``IPython.display.SVG``).  Their colours follow the book: the
+left side of the body in the ground-truth left colour of
+:data:`semgcn.viz.skeleton.POSE_STYLES`, the right side in its right colour.
+"""
+from __future__ import annotations
+
+from html import escape
+from typing import Mapping, Sequence
+
+from .skeleton import POSE_STYLES
+
+__all__ = ["semgcn_architecture_svg", "image_framework_svg", "plot_seed_spread", "plot_noise_curves"]
+
+_FONT = "font-family='DejaVu Sans, Helvetica, Arial, sans-serif'"
+#: Box fills of the diagrams: graph convolutions, non-local layers, image networks, pooling, data.
+_FILL = {"conv": "#cfe3f3", "res": "#9ecae1", "nonlocal": "#fdd0a2", "cnn": "#d9d9d9", "pool": "#c7e9c0",
+         "data": "#ffffff", "loss": "#f2f0f7"}
+
+
+def _box(x, y, w, h, lines: Sequence[str], fill: str, size: int = 13, bold_first: bool = True, dash: bool = False):
+    dashes = " stroke-dasharray='5 3'" if dash else ""
+    out = [f"<rect x='{x}' y='{y}' width='{w}' height='{h}' rx='6' fill='{fill}' stroke='#333' "
+           f"stroke-width='1.2'{dashes}/>"]
+    n = len(lines)
+    for i, line in enumerate(lines):
+        ty = y + h / 2 + (i - (n - 1) / 2) * (size + 3) + size * 0.35
+        weight = " font-weight='bold'" if bold_first and i == 0 else ""
+        out.append(f"<text x='{x + w / 2}' y='{ty:.1f}' text-anchor='middle' font-size='{size}'{weight} {_FONT}>"
+                   f"{escape(line)}</text>")
+    return out
+
+
+def _arrow(x1, y1, x2, y2, color="#333", label: str | None = None, label_dy: float = -6):
+    out = [f"<line x1='{x1}' y1='{y1}' x2='{x2}' y2='{y2}' stroke='{color}' stroke-width='1.6' "
+           f"marker-end='url(#arrow)'/>"]
+    if label:
+        out.append(f"<text x='{(x1 + x2) / 2}' y='{(y1 + y2) / 2 + label_dy}' text-anchor='middle' font-size='11' "
+                   f"fill='#444' {_FONT}>{escape(label)}</text>")
+    return out
+
+
+def _svg(width, height, body: Sequence[str], title: str) -> str:
+    defs = ("<defs><marker id='arrow' viewBox='0 0 10 10' refX='9' refY='5' markerWidth='7' markerHeight='7' "
+            "orient='auto-start-reverse'><path d='M 0 0 L 10 5 L 0 10 z' fill='#333'/></marker></defs>")
+    return (f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {width} {height}' width='100%' "
+            f"style='max-width:{width}px' role='img' aria-label='{escape(title)}'><title>{escape(title)}</title>"
+            + defs + "".join(body) + "</svg>")
+
+
+def _mini_skeleton(x0, y0, scale=1.0):
+    """A stick figure (front view) with left limbs in the book's left colour and right limbs in its right."""
+    left, right, centre = POSE_STYLES["gt"]["left"], POSE_STYLES["gt"]["right"], POSE_STYLES["gt"]["center"]
+    p = {"hip": (0, 0), "spine": (0, -14), "thorax": (0, -28), "head": (0, -40),
+         "rhip": (-7, 0), "rknee": (-8, 17), "rfoot": (-9, 33), "lhip": (7, 0), "lknee": (8, 17), "lfoot": (9, 33),
+         "rsh": (-9, -27), "rel": (-15, -13), "rwr": (-18, 0), "lsh": (9, -27), "lel": (15, -13), "lwr": (18, 0)}
+    # Seen from the front, the person's right side is on the viewer's left.
+    bones = [("hip", "spine", centre), ("spine", "thorax", centre), ("thorax", "head", centre),
+             ("hip", "rhip", right), ("rhip", "rknee", right), ("rknee", "rfoot", right),
+             ("hip", "lhip", left), ("lhip", "lknee", left), ("lknee", "lfoot", left),
+             ("thorax", "rsh", right), ("rsh", "rel", right), ("rel", "rwr", right),
+             ("thorax", "lsh", left), ("lsh", "lel", left), ("lel", "lwr", left)]
+    out = []
+    for a, b, color in bones:
+        (xa, ya), (xb, yb) = p[a], p[b]
+        out.append(f"<line x1='{x0 + xa * scale:.1f}' y1='{y0 + ya * scale:.1f}' x2='{x0 + xb * scale:.1f}' "
+                   f"y2='{y0 + yb * scale:.1f}' stroke='{color}' stroke-width='2.2' stroke-linecap='round'/>")
+    out += [f"<circle cx='{x0 + x * scale:.1f}' cy='{y0 + y * scale:.1f}' r='2' fill='#333'/>" for x, y in p.values()]
+    return out
+
+
+def semgcn_architecture_svg(hidden: int = 128, num_blocks: int = 4, nonlocal_blocks: bool = True,
+                            num_joints: int = 16) -> str:
+    """The paper's Fig. 2 as an SVG string: input SemGConv, ``num_blocks``
+    residual blocks of two SemGConv layers, each followed by a non-local layer
+    (when ``nonlocal_blocks``), and the output SemGConv, with the shape of a
+    pose, ``(joints, channels)``, on every arrow.  Chapter 6 draws it from
+    the same settings as the model it builds."""
+    k = num_joints
+    stages = [("conv", ["SemGConv", "BN, ReLU"], f"({k}, {hidden})")]
+    if nonlocal_blocks:
+        stages.append(("nonlocal", ["Non-local", "Eq. 4"], f"({k}, {hidden})"))
+    for _ in range(num_blocks):
+        stages.append(("res", ["Residual block", "2 x SemGConv", "BN, ReLU"], f"({k}, {hidden})"))
+        if nonlocal_blocks:
+            stages.append(("nonlocal", ["Non-local", "Eq. 4"], f"({k}, {hidden})"))
+    stages.append(("conv", ["SemGConv", "output"], f"({k}, 3)"))
+    # Two rows so that the boxes stay large: the first row left to right, the second continues below.
+    per_row = (len(stages) + 1) // 2
+    box_w, box_h, gap, x_start = 112, 64, 30, 118
+    width = x_start + per_row * (box_w + gap) + 20
+    height = 330
+    body = [f"<rect width='{width}' height='{height}' fill='white'/>"]
+    body += _mini_skeleton(50, 90, 1.2)
+    body.append(f"<text x='50' y='150' text-anchor='middle' font-size='12' {_FONT}>2D pose</text>")
+    body.append(f"<text x='50' y='166' text-anchor='middle' font-size='11' fill='#444' {_FONT}>({k}, 2)</text>")
+    rows_y = (55, 215)
+    prev = (82, 85)
+    for i, (kind, lines, shape) in enumerate(stages):
+        row, col = divmod(i, per_row)
+        x = x_start + col * (box_w + gap)
+        y = rows_y[row]
+        if i == per_row:   # wrap to the second row
+            body.append(f"<path d='M {prev[0]} {prev[1]} C {prev[0] + 40} {prev[1]}, {prev[0] + 40} 180, "
+                        f"{width / 2} 180 S {x_start - 40} {y + box_h / 2}, {x - 4} {y + box_h / 2}' fill='none' "
+                        f"stroke='#333' stroke-width='1.6' marker-end='url(#arrow)'/>")
+        else:
+            body += _arrow(prev[0], prev[1], x - 4, y + box_h / 2)
+        body += _box(x, y, box_w, box_h, lines, _FILL[kind], size=12)
+        body.append(f"<text x='{x + box_w / 2}' y='{y + box_h + 15}' text-anchor='middle' font-size='11' "
+                    f"fill='#444' {_FONT}>{escape(shape)}</text>")
+        prev = (x + box_w, y + box_h / 2)
+    end_x = prev[0] + 30
+    body += _arrow(prev[0], prev[1], end_x, prev[1])
+    body.append(f"<text x='{end_x + 8}' y='{prev[1] - 4}' font-size='12' {_FONT}>3D pose</text>")
+    body.append(f"<text x='{end_x + 8}' y='{prev[1] + 12}' font-size='11' fill='#444' {_FONT}>({k}, 3)</text>")
+    legend = [("conv", "SemGConv (Eq. 2)"), ("res", "residual block"), ("nonlocal", "non-local layer (Eq. 4)")]
+    if not nonlocal_blocks:
+        legend = legend[:2]
+    lx = x_start
+    for kind, text in legend:
+        body.append(f"<rect x='{lx}' y='{height - 24}' width='16' height='12' fill='{_FILL[kind]}' stroke='#333'/>")
+        body.append(f"<text x='{lx + 22}' y='{height - 14}' font-size='12' {_FONT}>{escape(text)}</text>")
+        lx += 24 + 8 * len(text)
+    body.append(f"<text x='{width - 10}' y='{height - 14}' text-anchor='end' font-size='11' fill='#444' {_FONT}>"
+                f"shapes: (joints, channels) of one pose</text>")
+    return _svg(width, height, body, "SemGCN architecture (Fig. 2 of the paper)")
+
+
+def image_framework_svg(levels: Sequence[str] = ("conv1", "conv2", "conv3", "conv4")) -> str:
+    """The paper's Fig. 3 as an SVG string: image -> ResNet backbone ->
+    heatmaps -> soft-argmax 2D joints; features of ``levels`` pooled at the
+    joints (RoIAlign, one box per joint) and concatenated with the 2D
+    coordinates -> SemGCN with channel-wise SemGConv (Eq. 3) -> 3D pose,
+    trained with the integral loss (2D) and Eq. 7 (3D)."""
+    width, height = 900, 330
+    body = [f"<rect width='{width}' height='{height}' fill='white'/>"]
+    # the image
+    body.append("<rect x='14' y='92' width='92' height='112' rx='4' fill='#f7f7f7' stroke='#333' stroke-width='1.2'/>")
+    body += _mini_skeleton(60, 145, 1.15)
+    body.append(f"<text x='60' y='222' text-anchor='middle' font-size='12' {_FONT}>image I</text>")
+    # backbone
+    body += _box(140, 80, 150, 136, ["2D pose network", "ResNet backbone", "+ deconvolutions"], _FILL["cnn"])
+    body += _arrow(106, 148, 136, 148)
+    for i, name in enumerate(levels):   # feature levels leave the backbone at the bottom
+        x = 152 + i * 36
+        body.append(f"<line x1='{x}' y1='216' x2='{x}' y2='262' stroke='#777' stroke-width='1.4' "
+                    f"stroke-dasharray='4 3'/>")
+        body.append(f"<text x='{x}' y='276' text-anchor='middle' font-size='10' fill='#444' {_FONT}>{name}</text>")
+    body.append("<line x1='152' y1='262' x2='424' y2='262' stroke='#777' stroke-width='1.4' stroke-dasharray='4 3'/>")
+    body += _arrow(424, 262, 424, 232)
+    # heatmaps and soft-argmax
+    body += _box(330, 36, 130, 64, ["heatmaps", "soft-argmax"], _FILL["cnn"], size=12)
+    body += _arrow(290, 110, 326, 80)
+    body.append(f"<text x='395' y='24' text-anchor='middle' font-size='11' fill='#444' {_FONT}>"
+                f"integral loss on 2D joints</text>")
+    # pooling
+    body += _box(352, 150, 150, 80, ["perceptual feature", "pooling (RoIAlign)", "box = mean bone"], _FILL["pool"],
+                 size=12)
+    body += _arrow(410, 100, 410, 146, label="2D joints", label_dy=0)
+    # concatenation
+    body += _box(540, 110, 110, 80, ["concatenate", "2D + features", "per joint"], _FILL["data"], size=12)
+    body += _arrow(460, 68, 595, 68)
+    body += _arrow(595, 68, 595, 106)
+    body += _arrow(502, 190, 536, 160)
+    # SemGCN
+    body += _box(688, 110, 110, 80, ["SemGCN", "channel-wise", "SemGConv (Eq. 3)"], _FILL["res"], size=12)
+    body += _arrow(650, 150, 684, 150)
+    body += _arrow(798, 150, 832, 150)
+    body.append(f"<text x='838' y='146' font-size='12' {_FONT}>3D</text>")
+    body.append(f"<text x='838' y='162' font-size='12' {_FONT}>pose</text>")
+    body.append(f"<text x='743' y='214' text-anchor='middle' font-size='11' fill='#444' {_FONT}>"
+                f"loss: joints + bones (Eq. 7)</text>")
+    body.append(f"<text x='14' y='{height - 12}' font-size='11' fill='#444' {_FONT}>Training: (1) 2D network alone; "
+                f"(2) 2D network frozen, SemGCN trained; (3) everything fine-tuned together.</text>")
+    return _svg(width, height, body, "Image-feature framework (Fig. 3 of the paper)")
+
+
+def plot_seed_spread(rows: Sequence[Mapping], title: str | None = None, axes=None):
+    """Every seed of every variant of an image-feature comparison (chapter 9):
+    one row per variant, dots for the seeds, a bar for their mean, Protocol #1
+    on the left and #2 on the right.  ``rows``: :func:`semgcn.report.image_summary_rows`.
+    Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(9.5, 0.5 * len(rows) + 1.9), layout="constrained", sharey=True)
+    else:
+        fig = axes[0].figure
+    for ax, metric, protocol in zip(axes, ("mpjpe", "p_mpjpe"), ("Protocol #1", "Protocol #2")):
+        for y, r in enumerate(rows):
+            values = r[metric]["values"]
+            ax.plot(values, [y] * len(values), "o", color="#1f5fbf", alpha=0.75, markersize=7,
+                    label="one seed" if y == 0 else None)
+            ax.plot([r[metric]["mean"]], [y], "|", color="black", markersize=20, markeredgewidth=2,
+                    label="mean" if y == 0 else None)
+        ax.set_xlabel(f"test error (mm), {protocol}", fontsize=11)
+        ax.grid(True, axis="x", alpha=0.3)
+        ax.tick_params(labelsize=10)
+    axes[0].set_yticks(range(len(rows)), [r["label"].replace(" (", "\n(", 1) for r in rows], fontsize=10)
+    axes[0].invert_yaxis()
+    axes[1].legend(fontsize=10, loc="best")
+    if title:
+        fig.suptitle(title, fontsize=11)
+    return fig
+
+
+def plot_noise_curves(sigmas: Sequence[float], curves: Mapping[str, Sequence[float]], title: str | None = None,
+                      baseline: float | None = None):
+    """Test error against 2D input noise (chapter 8): the error on the left,
+    its growth over clean inputs on the right; ``baseline`` (the mean-pose
+    error) as a dotted line on the left.  Returns the figure."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.6), layout="constrained")
+    for label, curve in curves.items():
+        curve = np.asarray(curve, dtype=float)
+        axes[0].plot(sigmas, curve, marker="o", label=label)
+        axes[1].plot(sigmas, curve - curve[0], marker="o", label=label)
+    if baseline is not None:
+        axes[0].axhline(baseline, color="grey", linestyle=":", label="mean training pose")
+    axes[0].set(xlabel="2D noise σ (px)", ylabel="test MPJPE (mm)", title="error")
+    axes[1].set(xlabel="2D noise σ (px)", ylabel="increase over clean (mm)", title="growth")
+    for ax in axes:
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=9)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    return fig

@@ -264,3 +264,18 @@ def test_model_input_shape_errors(name):
     for bad in (torch.randn(2, 16, 3), torch.randn(2, 15, 2), torch.randn(16, 2), torch.randn(2, 16, 2, 1)):
         with pytest.raises(ValueError, match=r"\(B, 16, 2\)"):
             model(bad)
+
+
+def test_mean_pose_baseline_answers_its_pose_and_is_scored_like_a_model():
+    from semgcn.data import load_pose_data
+    from semgcn.metrics import mpjpe
+    from semgcn.models import MeanPose
+    from semgcn.train import evaluate
+
+    data = load_pose_data("synthetic", num_train=200, num_val=20, num_test=60, seed=0)
+    mean = data.train.targets.mean(0)
+    baseline = MeanPose(mean)
+    out = baseline(data.test.inputs)
+    assert out.shape == data.test.targets.shape and torch.equal(out[3], mean)
+    res = evaluate(baseline, data.test)
+    assert abs(res["mpjpe_all_poses"] - float(mpjpe(out - out[:, :1], data.test.targets))) < 1e-3   # mm

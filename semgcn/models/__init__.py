@@ -1,9 +1,9 @@
 """Models: SemGCN and its ablations (one builder), the fully connected baseline."""
 from .semgcn import SemGCN, GraphConvBlock, ResidualGraphBlock, NAMED_CONFIGS, DISPLAY_NAMES, build_model, list_models
-from .baseline import LinearBaseline
+from .baseline import LinearBaseline, MeanPose
 
 __all__ = ["SemGCN", "GraphConvBlock", "ResidualGraphBlock", "NAMED_CONFIGS", "DISPLAY_NAMES", "build_model",
-           "list_models", "LinearBaseline", "count_parameters"]
+           "list_models", "LinearBaseline", "MeanPose", "count_parameters"]
 
 
 def count_parameters(model) -> int:

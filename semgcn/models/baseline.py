@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["LinearBaseline"]
+__all__ = ["LinearBaseline", "MeanPose"]
 
 
 class _ResidualLinear(nn.Module):
@@ -100,3 +100,17 @@ class LinearBaseline(nn.Module):
         y = y.view(x.shape[0], self.num_joints - 1, self.out_features)
         out = y.new_zeros(x.shape[0], self.num_joints, self.out_features)
         return out.index_copy(1, self.keep, y)
+
+
+class MeanPose(nn.Module):
+    """The trivial baseline: always answer ``pose`` (the mean training pose,
+    ``(K, 3)``), whatever the input.  A trained network that does not beat it
+    on the same test split has learnt nothing useful (chapters 6-11 print it
+    beside every live result).  Shapes: ``(B, K, 2) -> (B, K, 3)``."""
+
+    def __init__(self, pose: torch.Tensor):
+        super().__init__()
+        self.register_buffer("pose", torch.as_tensor(pose, dtype=torch.float32).clone())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.pose.to(x.device).expand(len(x), -1, -1)

@@ -17,6 +17,8 @@ from .book import figure_html, set_plotly_renderer  # noqa: E402
 from .chapters_b import image_framework_svg, plot_noise_curves, plot_seed_spread, semgcn_architecture_svg
 from .figures import (curves_from_history, draw_pose_2d, draw_pose_3d, per_action_table, plot_matrix_heatmap,
                       plot_per_action, plot_pose_grid, plot_training_curves)
+from .layers import (affinity_figure, affinity_heatmap, edge_weight_figure, receptive_field_figure,
+                     record_provenance, semantic_kernels_diagram)
 from .skeleton import (POSE_STYLES, as_numpy, bone_sides, camera_frustum, plot_camera_rig, plot_pose_2d,
                        plot_pose_3d, plot_pose_3d_slider, pose2d_traces, pose3d_traces, quaternion_to_matrix,
                        to_display)
@@ -28,6 +30,8 @@ __all__ = [
     "camera_frustum", "quaternion_to_matrix", "to_display", "bone_sides", "as_numpy", "POSE_STYLES",
     "plot_training_curves", "curves_from_history", "plot_per_action", "per_action_table",
     "plot_matrix_heatmap", "draw_pose_2d", "draw_pose_3d", "plot_pose_grid",
+    "receptive_field_figure", "semantic_kernels_diagram", "edge_weight_figure", "affinity_heatmap",
+    "affinity_figure", "record_provenance",
     "pose_explorer", "depth_ambiguity_widget", "move_along_ray", "project_pinhole", "in_live_kernel",
     "semgcn_architecture_svg", "image_framework_svg", "plot_seed_spread", "plot_noise_curves",
 ]

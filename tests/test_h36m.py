@@ -124,20 +124,29 @@ def test_safe_load_accepts_plain_data(tmp_path):
     obj = {"S1": {"Walking 1": np.arange(6, dtype=np.float32).reshape(2, 3)},
            "list": [np.zeros((2, 2), np.float64), "text", 3, 2.5, True, None],
            "tuple": (1, b"bytes", np.float32(1.5), np.int64(7)),
-           "ordered": OrderedDict(a=1)}
+           "fortran": np.asfortranarray(np.arange(12, dtype=np.int16).reshape(3, 4))}
     path = tmp_path / "ok.npz"
-    np.savez(path, data=np.array(obj, dtype=object), plain=np.eye(3), objects=np.array([[1, "a"]], dtype=object))
+    np.savez(path, data=np.array(obj, dtype=object), plain=np.eye(3), big_endian=np.arange(4, dtype=">f4"))
     got = load_npz(path)
-    assert list(got) == ["data", "plain", "objects"]
+    assert list(got) == ["data", "plain", "big_endian"]
     assert np.array_equal(got["data"]["S1"]["Walking 1"], obj["S1"]["Walking 1"])
     assert got["data"]["S1"]["Walking 1"].dtype == np.float32
     assert got["data"]["list"][1:] == ["text", 3, 2.5, True, None]
-    assert got["data"]["tuple"][2] == np.float32(1.5) and got["data"]["ordered"] == {"a": 1}
-    assert np.array_equal(got["plain"], np.eye(3))
-    assert got["objects"].shape == (1, 2) and got["objects"][0, 1] == "a"
+    assert got["data"]["tuple"] == (1, b"bytes", np.float32(1.5), np.int64(7))
+    assert np.array_equal(got["data"]["fortran"], obj["fortran"]) and got["data"]["fortran"].flags.f_contiguous
+    assert np.array_equal(got["plain"], np.eye(3)) and np.array_equal(got["big_endian"], np.arange(4))
+    assert list(load_npz(path, keys=["plain"])) == ["plain"]   # only what is asked for is read
+    with pytest.raises(ValueError, match="missing key 'nope'"):
+        load_npz(path, keys=["nope"])
+    # Objects beyond plain data are refused, even harmless-looking ones.
+    for name, bad in (("ordered", np.array({"o": OrderedDict(a=1)}, dtype=object)),
+                      ("objects", np.array([[1, "a"]], dtype=object))):
+        np.savez(tmp_path / f"{name}.npz", x=bad)
+        with pytest.raises(UnsafePickleError):
+            load_npz(tmp_path / f"{name}.npz")
     text = tmp_path / "not_a_zip.npz"
     text.write_text("hello")
-    with pytest.raises(ValueError, match="not an .npz"):
+    with pytest.raises(ValueError, match="not a readable .npz"):
         load_npz(text)
 
 
@@ -153,6 +162,19 @@ def test_safe_load_reads_numpy1_protocol2_pickles(tmp_path):
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("positions_3d.npy", raw)
     assert np.array_equal(load_npz(path)["positions_3d"]["S1"]["Walking"], np.arange(6.0).reshape(2, 3))
+
+
+def test_safe_load_reads_protocol5_pickles(tmp_path):
+    """A legitimate protocol-5 pickle (numpy's _frombuffer with an in-band buffer) loads."""
+    obj = np.array({"S1": {"Walking": np.arange(6.0).reshape(2, 3)}, "n": np.int32(3)}, dtype=object)
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, np.lib.format.header_data_from_array_1_0(obj))
+    pickle.dump(obj, buf, protocol=5)
+    path = tmp_path / "p5.npz"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("positions_3d.npy", buf.getvalue())
+    got = load_npz(path)["positions_3d"]
+    assert np.array_equal(got["S1"]["Walking"], np.arange(6.0).reshape(2, 3)) and got["n"] == 3
 
 
 # --------------------------------------------------------------------------- bad files

@@ -38,7 +38,7 @@ DEFAULT_OUT = Path(__file__).with_name("pose_prior.npz")
 def load_real_poses(data_dir, subjects, step: int = 1):
     """Real 16-joint world poses ``(N, 16, 3)`` float64 metres, action index
     ``(N,)`` into :data:`semgcn.data.synthetic.ACTIONS`, every ``step``-th frame."""
-    raw = load_npz(Path(data_dir) / "data_3d_h36m.npz")["positions_3d"]
+    raw = load_npz(Path(data_dir) / "data_3d_h36m.npz", keys=["positions_3d"])["positions_3d"]
     poses, actions = [], []
     for s in subjects:
         for name, arr in raw[s].items():

@@ -45,7 +45,7 @@ import torch
 from ..graph import H36M_JOINT_NAMES, H36M_KEEP_32, H36M_LEFT, H36M_RIGHT
 from .camera import Camera, NUM_CAMERAS, load_cameras, normalize_screen_coordinates, project_to_2d, world_to_camera
 from .dataset import PoseData, PoseSplit
-from .safe_load import load_npz
+from .safe_load import MissingKeyError, load_npz
 
 __all__ = [
     "TRAIN_SUBJECTS", "TEST_SUBJECTS", "SUBJECTS", "ACTIONS", "ENV_VAR", "FILE_3D", "VAL_EVERY",
@@ -84,6 +84,14 @@ _CORRUPTED = {("S11", "Directions")}
 
 class H36MFormatError(ValueError):
     """A Human3.6M file does not have the expected layout (the message names file, key and shape)."""
+
+
+def _load_npz(path, keys, optional=()):
+    """:func:`load_npz` of just the members a loader needs; a missing one is a format error."""
+    try:
+        return load_npz(path, keys=keys, optional=optional)
+    except MissingKeyError as err:
+        raise H36MFormatError(str(err)) from None
 
 
 # --------------------------------------------------------------------------- names and paths
@@ -197,6 +205,24 @@ def _walk_sequences(obj: dict, source: str, name: str, known_subjects: Iterable[
             yield subject, seq, f"{name}[{subject!r}][{seq!r}]", seqs[seq]
 
 
+#: Largest coordinate accepted: Human3.6M's capture volume spans a few metres, its images 1000 pixels.
+_MAX_WORLD_METRES = 100.0
+_MAX_PIXELS = 100_000.0
+
+
+def _finite_coordinates(arr: np.ndarray, where: str, limit: float, unit: str) -> np.ndarray:
+    """``arr`` as float32 after checking it holds floating-point, finite coordinates within ``limit``."""
+    if arr.dtype.kind != "f":
+        raise H36MFormatError(f"{where} must hold floating-point coordinates, got dtype {arr.dtype}")
+    arr = arr.astype(np.float32, copy=False)
+    if not np.isfinite(arr).all():
+        raise H36MFormatError(f"{where} of shape {arr.shape} holds NaN or infinite values")
+    if arr.size and float(np.abs(arr).max()) > limit:
+        raise H36MFormatError(f"{where} holds coordinates up to {float(np.abs(arr).max()):.3g} {unit}, beyond "
+                              f"{limit:g} {unit}: not Human3.6M data in these units")
+    return arr
+
+
 def _validate_positions_3d(obj, source: str, known_subjects: Iterable[str]) -> dict:
     """Check a ``dict[subject][sequence] -> (T, 32, 3)`` structure; float32, canonical names."""
     if not isinstance(obj, dict) or not obj:
@@ -210,10 +236,7 @@ def _validate_positions_3d(obj, source: str, known_subjects: Iterable[str]) -> d
         if not isinstance(arr, np.ndarray) or arr.ndim != 3 or arr.shape[1:] != (32, 3) or arr.shape[0] == 0:
             shape = getattr(arr, "shape", type(arr).__name__)
             raise H36MFormatError(f"{source}: {key} must be a (T, 32, 3) array with T > 0, got {shape}")
-        arr = arr.astype(np.float32, copy=False)
-        if not np.isfinite(arr).all():
-            raise H36MFormatError(f"{source}: {key} of shape {arr.shape} holds NaN or infinite values")
-        out[subject][name] = arr
+        out[subject][name] = _finite_coordinates(arr, f"{source}: {key}", _MAX_WORLD_METRES, "m")
     return out
 
 
@@ -226,9 +249,7 @@ def load_positions_3d(path: str | os.PathLike) -> dict[str, dict[str, np.ndarray
     path = Path(path)
     if path.is_dir():
         path = path / FILE_3D
-    data = load_npz(path)
-    if "positions_3d" not in data:
-        raise H36MFormatError(f"{path}: missing key 'positions_3d' (found keys {sorted(data)})")
+    data = _load_npz(path, ["positions_3d"])
     return _validate_positions_3d(data["positions_3d"], str(path), load_cameras())
 
 
@@ -312,10 +333,7 @@ def _validate_keypoints(obj, source: str, known_subjects: Iterable[str]) -> tupl
             if arr.shape[0] != views[0].shape[0]:
                 raise H36MFormatError(f"{source}: {key}[{c}] has {arr.shape[0]} frames, camera 0 has "
                                       f"{views[0].shape[0]}")
-            arr = arr.astype(np.float32, copy=False)
-            if not np.isfinite(arr).all():
-                raise H36MFormatError(f"{source}: {key}[{c}] of shape {arr.shape} holds NaN or infinite values")
-            arrays.append(arr)
+            arrays.append(_finite_coordinates(arr, f"{source}: {key}[{c}]", _MAX_PIXELS, "px"))
         out[subject][canonical_sequence(str(seq))] = arrays
     return out, joints
 
@@ -342,22 +360,22 @@ def load_keypoints_2d(path: str | os.PathLike, positions_3d: dict | None = None,
     Raises :class:`H36MFormatError` naming file, key and shape on any mismatch.
     """
     path = Path(path)
-    data = load_npz(path)
+    data = _load_npz(path, ["positions_2d"], optional=["metadata"])
     source = str(path)
-    if "positions_2d" not in data:
-        raise H36MFormatError(f"{source}: missing key 'positions_2d' (found keys {sorted(data)})")
     kp, joints = _validate_keypoints(data["positions_2d"], source, load_cameras())
     meta = data.get("metadata")
     if meta is not None:
         if not isinstance(meta, dict):
             raise H36MFormatError(f"{source}: key 'metadata' must hold a dict, got {type(meta).__name__}")
-        if "num_joints" in meta and int(meta["num_joints"]) != joints:
-            raise H36MFormatError(f"{source}: metadata['num_joints'] = {meta['num_joints']} but the arrays "
-                                  f"have {joints} joints")
+        if "num_joints" in meta and (not isinstance(meta["num_joints"], (int, np.integer))
+                                     or int(meta["num_joints"]) != joints):
+            raise H36MFormatError(f"{source}: metadata['num_joints'] = {str(meta['num_joints'])[:40]!r} but the "
+                                  f"arrays have {joints} joints")
         sym = meta.get("keypoints_symmetry")
-        if sym is not None and joints in KEYPOINTS_SYMMETRY and \
-                [list(map(int, s)) for s in sym] != KEYPOINTS_SYMMETRY[joints]:
-            raise H36MFormatError(f"{source}: metadata['keypoints_symmetry'] = {sym} does not match the expected "
+        if sym is not None and joints in KEYPOINTS_SYMMETRY and not (
+                isinstance(sym, (list, tuple)) and all(isinstance(side, (list, tuple, np.ndarray)) for side in sym)
+                and [[int(j) for j in side] for side in sym] == KEYPOINTS_SYMMETRY[joints]):
+            raise H36MFormatError(f"{source}: metadata['keypoints_symmetry'] = {str(sym)[:80]} does not match the expected "
                                   f"{joints}-joint order (left/right {KEYPOINTS_SYMMETRY[joints]})")
     if joints != 16:
         kp = {s: {q: [reduce_to_16(a) for a in v] for q, v in seqs.items()} for s, seqs in kp.items()}
@@ -495,6 +513,8 @@ def select_sequences(positions_3d: dict, subjects: Iterable[str], actions=None) 
     for subject in sorted(subjects, key=_subject_key):
         if subject not in positions_3d:
             raise ValueError(f"subject {subject!r} is not in the 3D data (it has {', '.join(positions_3d)})")
+        if not positions_3d[subject]:
+            raise ValueError(f"subject {subject!r} has no sequences in the 3D data")
         for seq in sorted(positions_3d[subject]):
             if actions is None or canonical_action(seq) in actions:
                 out.append((subject, seq))

@@ -445,3 +445,71 @@ def test_seed_spread_and_noise_curves():
     fig2 = viz.plot_noise_curves([0, 5, 10], {"a": [50, 55, 70]}, baseline=200.0)
     assert list(fig2.axes[1].get_lines()[0].get_ydata()) == [0, 5, 20]
     assert any(l.get_label() == "mean training pose" for l in fig2.axes[0].get_lines())
+
+
+# ---------------------------------------------------------------- semgcn.viz.layers (chapters 2-5)
+
+def test_receptive_field_figure_has_one_frame_per_depth():
+    from semgcn.graph import k_hop_adjacency
+
+    a = SK.adjacency()
+    reach = np.stack([k_hop_adjacency(a, k).numpy() > 0 for k in range(K)])
+    hops = reach.argmax(0)
+    fig = viz.receptive_field_figure(standing_pose(), hops, "RWrist", title="t")
+    assert len(fig.frames) == hops.max() + 1 == len(fig.layout.sliders[0].steps)
+    wrist = SK.names.index("RWrist")
+    seen = np.asarray(fig.frames[1].data[0].marker.color) != "#d9d9d9"
+    assert seen.tolist() == (hops[wrist] <= 1).tolist()
+
+
+def test_semantic_kernels_diagram_is_four_svg_panels_in_book_colours():
+    out = viz.semantic_kernels_diagram()
+    html = getattr(out, "data", out)
+    assert html.count("<svg") == 4 and html.count("<figcaption") == 4
+    for caption in ("(a) 3×3 convolution", "(b) vanilla graph convolution", "(c) SemGConv",
+                    "(d) channel-wise SemGConv"):
+        assert caption in html
+    assert viz.POSE_STYLES["gt"]["left"] in html and viz.POSE_STYLES["gt"]["right"] in html
+    assert "flex-wrap:wrap" in html   # panels wrap on a phone instead of shrinking
+
+
+def test_edge_weight_figure_slider_and_half_bones():
+    from semgcn.graph import normalize_adjacency
+
+    w = normalize_adjacency(SK.adjacency(), "row").numpy()
+    fig = viz.edge_weight_figure(standing_pose(), [w, 2 * w], ["a", "b"], title="t")
+    per_step = 2 * len(SK.bones) + 1                    # two half-bones per bone, one joint trace
+    assert len(fig.data) == 2 * per_step
+    steps = fig.layout.sliders[0].steps
+    assert [s.label for s in steps] == ["a", "b"]
+    assert sum(steps[1].args[0]["visible"]) == per_step
+    assert list(fig.data[per_step - 1].marker.color) == pytest.approx(np.diag(w).tolist())
+    with pytest.raises(ValueError):
+        viz.edge_weight_figure(standing_pose(), [w], ["a", "b"])
+
+
+def test_affinity_heatmap_and_figure():
+    from semgcn.graph import H36M_NONLOCAL_GROUPS
+
+    groups = [list(g) for g in H36M_NONLOCAL_GROUPS]
+    group_names = ["+".join(SK.names[j] for j in g) for g in groups]
+    aff = np.random.default_rng(0).uniform(size=(K, len(groups)))
+    ax = viz.affinity_heatmap(aff, SK.names, group_names, title="t")
+    assert [t.get_text() for t in ax.get_xticklabels()] == group_names
+    with pytest.raises(ValueError):
+        viz.affinity_heatmap(aff[:, :3], SK.names, group_names)
+    fig = viz.affinity_figure(standing_pose(), aff, groups)
+    assert len(fig.data) == 1 + 2 * K and len(fig.layout.sliders[0].steps) == K
+    q = 3   # the query's marker trace colours every joint by its group's affinity
+    group_of = {j: g for g, grp in enumerate(groups) for j in grp}
+    assert list(fig.data[1 + 2 * q].marker.color) == pytest.approx([aff[q, group_of[j]] for j in range(K)])
+
+
+def test_record_provenance_drops_paths_and_threads():
+    rec = {"data": {"source": "Human3.6M (/home/someone/h36m), 2D: gt, test S9,S11"},
+           "hardware": "CPU AMD EPYC, 1 threads", "command": "python -m semgcn experiment h36m-resgcn"}
+    line = viz.record_provenance(rec, width=None)
+    assert line == ("data: Human3.6M, 2D: gt, test S9,S11; hardware: CPU; "
+                    "command: python -m semgcn experiment h36m-resgcn")
+    assert "GPU" in viz.record_provenance({**rec, "hardware": "cuda NVIDIA H100"})
+    assert all(len(l) <= 40 for l in viz.record_provenance(rec, width=40).splitlines())

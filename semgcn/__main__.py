@@ -42,9 +42,17 @@ def _add_data_args(p: argparse.ArgumentParser, stored: bool = False) -> None:
     g.add_argument("--synthetic-train", type=int, help="number of synthetic training poses")
 
 
+def _check_data_flags(args) -> None:
+    for flag in ("train_stride", "test_stride", "synthetic_train"):
+        value = getattr(args, flag, None)
+        if value is not None and value < 1:
+            raise CliError(f"--{flag.replace('_', '-')} must be >= 1, got {value}")
+
+
 def _load_data(args, device="cpu", quiet=False, stored: dict | None = None):
     """The data the flags ask for; flags left unset take ``stored`` settings (a checkpoint's) of the same source."""
     from .data import default_source, load_pose_data
+    _check_data_flags(args)
     source = default_source(args.h36m)
     stored = stored or {}
     same = stored.get("source") == source
@@ -106,15 +114,24 @@ def _add_train_config_args(p: argparse.ArgumentParser) -> None:
 _FLAG_HELP = {"eval_batch_size": "poses per forward pass at validation and test (default: 256 on a CPU, "
                                  "8192 on a GPU)",
               "max_steps_per_epoch": "stop every epoch after this many steps (default: none; for smoke runs)",
-              "max_grad_norm": "gradient clipping norm (default: 1.0)"}
+              "max_grad_norm": "gradient clipping norm, 0 for none (default: 1.0)"}
+
+
+def _config_or_flag_error(cls, **values):
+    """``cls(**values)``, a config's ValueError reworded to name the command-line flag."""
+    try:
+        return cls(**values)
+    except ValueError as exc:
+        name, _, rest = str(exc).partition(" ")
+        raise CliError(f"--{name.replace('_', '-')} {rest}" if name in values else str(exc)) from exc
 
 
 def _parse_model_args(items) -> dict:
     out = {}
     for item in items:
         key, sep, value = item.partition("=")
-        if not sep:
-            raise CliError(f"--model-arg expects KEY=VALUE, got {item!r}")
+        if not sep or not key.isidentifier():
+            raise CliError(f"--model-arg expects KEY=VALUE with KEY a Python name, got {item!r}")
         try:
             out[key] = json.loads(value)
         except json.JSONDecodeError:
@@ -128,11 +145,20 @@ def cmd_train(args) -> int:
     from .train import train
     if args.model not in list_models():
         raise CliError(f"unknown model {args.model!r}; choose one of {', '.join(list_models())}")
+    from .models import build_model
+    from .train import prepare_run_dir
     fields = {f.name for f in dataclasses.fields(TrainConfig)} - {"model", "model_kwargs"}
-    config = TrainConfig(model=args.model, model_kwargs=_parse_model_args(args.model_arg),
-                         **{k: getattr(args, k) for k in fields})
+    config = _config_or_flag_error(TrainConfig, model=args.model, model_kwargs=_parse_model_args(args.model_arg),
+                                   **{k: getattr(args, k) for k in fields})
+    try:   # a bad --model-arg fails here, not after the data are loaded
+        build_model(args.model, **config.model_kwargs)
+    except (TypeError, ValueError) as exc:
+        raise CliError(f"--model-arg: {exc}") from exc
+    if args.resume and args.overwrite:
+        raise CliError("--resume and --overwrite contradict each other: choose one")
+    _check_data_flags(args)
+    out = prepare_run_dir(args.out or Path("runs") / args.model, args.resume, args.overwrite)
     data = _load_data(args)
-    out = Path(args.out or Path("runs") / args.model)
     command = shlex.join(["python", "-m", "semgcn", *sys.argv[1:]])
     record = train(config, data, out, resume=args.resume, progress="lines" if args.no_progress else True,
                    command=command)
@@ -187,7 +213,14 @@ def cmd_prepare(args) -> int:
 
 
 def cmd_benchmark(args) -> int:
+    import math
     from .benchmark import run_benchmark
+    if any(b < 1 for b in args.batch_sizes):
+        raise CliError(f"--batch-sizes must all be >= 1, got {args.batch_sizes}")
+    if not (math.isfinite(args.seconds) and args.seconds > 0):
+        raise CliError(f"--seconds must be a finite number > 0, got {args.seconds}")
+    if args.threads is not None and args.threads < 1:
+        raise CliError(f"--threads must be >= 1, got {args.threads}")
     try:
         res = run_benchmark(args.models, args.batch_sizes, args.device, args.seconds, threads=args.threads,
                             clock=args.clock)
@@ -223,8 +256,12 @@ def cmd_experiment(args) -> int:
     if args.name not in EXPERIMENTS:
         raise CliError(f"unknown experiment {args.name!r}; list them with `python -m semgcn experiment --list`")
     overrides = {k: v for k, v in (("epochs", args.epochs),) if v is not None}
+    if args.epochs is not None:
+        from .config import TrainConfig
+        _config_or_flag_error(TrainConfig, epochs=args.epochs)
     record = run_experiment(args.name, h36m=args.h36m, runs_dir=args.runs_dir, results_dir=args.results_dir,
-                            resume=not args.restart, progress="lines" if args.no_progress else True,
+                            resume=not args.restart, overwrite=args.restart,
+                            progress="lines" if args.no_progress else True,
                             device=args.device, ship=args.ship, **overrides)
     print(f"record written to {Path(args.runs_dir) / args.name / 'record.json'}"
           + (f"; shipped to {args.results_dir or 'results/'}" if args.ship and record.get("complete") else ""))
@@ -266,6 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "semgcn-channelwise, stgcn, gat, fc (default: semgcn)")
     p.add_argument("--out", help="run directory (default: runs/MODEL)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    p.add_argument("--overwrite", action="store_true", help="replace the run already in OUT (default: refuse)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars; one line per epoch instead")
     _add_data_args(p)
     _add_train_config_args(p)
@@ -350,8 +388,19 @@ def main(argv=None) -> int:
     except (CliError, ValueError, FileNotFoundError, RuntimeError, OSError) as exc:
         if debug:
             raise
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except Exception as exc:   # a bug, or input nobody foresaw: still one line, the traceback on request
+        if debug:
+            raise
+        print(f"error: unexpected {type(exc).__name__}: {_one_line(exc)} (rerun with --debug for the traceback)",
+              file=sys.stderr)
+        return 3
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 2000 else text[:1997] + "..."
 
 
 if __name__ == "__main__":

@@ -5,9 +5,29 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field
 
 __all__ = ["TrainConfig"]
+
+_INF = math.inf
+#: (setting, (low, low included), (high, high included), None allowed): the range of every number.
+_RANGES = [
+    ("epochs", (1, True), (_INF, False), False),
+    ("batch_size", (1, True), (_INF, False), False),
+    ("eval_batch_size", (1, True), (_INF, False), True),
+    ("max_steps_per_epoch", (1, True), (_INF, False), True),
+    ("lr", (0, False), (_INF, False), False),
+    ("lr_decay_steps", (1, True), (_INF, False), False),
+    ("lr_gamma", (0, False), (1, True), False),
+    ("plateau_factor", (0, False), (1, False), False),
+    ("plateau_patience", (0, True), (_INF, False), False),
+    ("max_grad_norm", (0, True), (_INF, False), True),     # 0 or None: no clipping
+    ("bone_weight", (0, True), (_INF, False), False),
+    ("seed", (0, True), (2 ** 63, False), False),
+]
+_INTEGERS = {"epochs", "batch_size", "eval_batch_size", "max_steps_per_epoch", "lr_decay_steps",
+             "plateau_patience", "seed"}
 
 
 @dataclass
@@ -44,13 +64,26 @@ class TrainConfig:
     max_steps_per_epoch: int | None = None  # for quick smoke runs
 
     def __post_init__(self):
+        """Every value is checked here, so a bad one fails before any work, naming its setting."""
         if self.lr_schedule not in ("step", "plateau", "none"):
             raise ValueError(f"lr_schedule must be 'step', 'plateau' or 'none', got {self.lr_schedule!r}")
-        for name in ("epochs", "batch_size", "eval_batch_size"):
-            if getattr(self, name) is not None and getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if not self.lr > 0:
-            raise ValueError(f"lr must be > 0, got {self.lr}")
+        if not isinstance(self.model_kwargs, dict) or not all(isinstance(k, str) for k in self.model_kwargs):
+            raise ValueError(f"model_kwargs must be a dict with string keys, got {self.model_kwargs!r}")
+        for name, low, high, optional in _RANGES:
+            value = getattr(self, name)
+            if value is None and optional:
+                continue
+            kind = int if name in _INTEGERS else float
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and value != int(value)):
+                raise ValueError(f"{name} must be {'an integer' if kind is int else 'a number'}, got {value!r}")
+            above = value >= low[0] if low[1] else value > low[0]
+            below = value <= high[0] if high[1] else value < high[0]
+            if not (math.isfinite(value) and above and below):
+                raise ValueError(f"{name} must be in {'[' if low[1] else '('}{low[0]:g}, {high[0]:g}"
+                                 f"{']' if high[1] else ')'}, got {value!r}")
+        for name in ("amp", "compile", "augment_flip", "flip_test"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be true or false, got {getattr(self, name)!r}")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

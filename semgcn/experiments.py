@@ -233,10 +233,11 @@ def _recipe_changes(exp: Experiment, config: TrainConfig, data_overrides: dict |
 
 def run_experiment(name: str, h36m=None, runs_dir: str | Path = "runs", results_dir: str | Path | None = None,
                    resume: bool = True, progress=True, device: str = "auto", ship: bool = False,
-                   data_overrides: dict | None = None, **overrides) -> dict:
+                   data_overrides: dict | None = None, overwrite: bool = False, **overrides) -> dict:
     """Train experiment ``name`` in ``runs_dir/name`` (resuming when possible)
     and return its record (also written to ``runs_dir/name/record.json``).
 
+    ``resume=False, overwrite=True`` starts the run in ``runs_dir/name`` over.
     ``overrides`` change the training configuration (e.g. ``epochs=1``) and
     ``data_overrides`` the data set (e.g. ``num_train=2000`` for synthetic
     poses); both are recorded, so a shortened run never passes for the real one.
@@ -265,7 +266,7 @@ def run_experiment(name: str, h36m=None, runs_dir: str | Path = "runs", results_
     command = _command(name)
     if "epochs" in overrides:
         command += f" --epochs {overrides['epochs']}"
-    record = train(config, data, run_dir, resume=resume, progress=progress, command=command)
+    record = train(config, data, run_dir, resume=resume, progress=progress, command=command, overwrite=overwrite)
     record["experiment"] = {"name": name, "description": exp.description, "data": exp.data,
                             "published": PAPER.get(exp.model, {}), "training_overrides": overrides,
                             "data_overrides": data_overrides or {}, "weights_shipped": exp.ship_weights}

@@ -41,7 +41,7 @@ from .models import build_model, count_parameters
 
 __all__ = ["TrainConfig", "train", "make_optimizer", "plateau_update", "evaluate", "evaluate_flip_and_plain", "score", "predict",
            "predict_mirrored", "default_eval_batch_size", "epoch_batches", "pick_device", "atomic_save",
-           "atomic_write_json", "load_checkpoint", "load_model", "checkpoint_data_settings", "export_weights", "shippable_state",
+           "atomic_write_json", "load_checkpoint", "load_model", "checkpoint_data_settings", "prepare_run_dir", "RUN_FILES", "export_weights", "shippable_state",
            "TrainingDiverged", "hardware_description"]
 
 
@@ -329,12 +329,48 @@ def _set_lr(optimizer, lr: float) -> None:
         group["lr"] = lr
 
 
+#: The files of a run folder (see the module docstring).
+RUN_FILES = ("checkpoint.pt", "best.pt", "record.json")
+
+
+def prepare_run_dir(out_dir, resume: bool = False, overwrite: bool = False) -> Path:
+    """Check ``out_dir`` before any work and return it as a ``Path``.
+
+    A folder that already holds a run is never silently replaced: without
+    ``resume`` (continue it) or ``overwrite`` (delete its run files first) it is
+    an error.  Temporary files left by a process killed while writing
+    (``checkpoint.pt.*.tmp`` ...) are removed.
+    """
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ValueError(f"{out_dir} is a file, not a run folder")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if not os.access(out_dir, os.W_OK):
+        raise ValueError(f"{out_dir} is not writable")
+    for name in RUN_FILES:
+        for stale in out_dir.glob(f"{name}.*.tmp"):
+            stale.unlink(missing_ok=True)
+    present = [name for name in RUN_FILES if (out_dir / name).exists()]
+    if present and overwrite:
+        for name in present:
+            (out_dir / name).unlink(missing_ok=True)
+    elif present and not resume:
+        raise ValueError(f"{out_dir} already holds a run ({', '.join(present)}); resume it (--resume) or replace "
+                         f"it (--overwrite), or choose another folder")
+    elif present and resume and "checkpoint.pt" not in present:
+        raise ValueError(f"{out_dir} holds {', '.join(present)} but no checkpoint.pt to resume from; replace it "
+                         f"(--overwrite) or choose another folder")
+    return out_dir
+
+
 def train(config: TrainConfig, data, out_dir: str | os.PathLike, resume: bool = False, progress: bool | str = True,
-          command: str | None = None, stop_after_epoch: int | None = None) -> dict:
+          command: str | None = None, stop_after_epoch: int | None = None, overwrite: bool = False) -> dict:
     """Train ``config.model`` on ``data`` (a :class:`~semgcn.data.PoseData`)
     and return the run record (also written to ``out_dir/record.json``).
 
-    ``resume=True`` continues from ``out_dir/checkpoint.pt`` when it exists.
+    ``resume=True`` continues from ``out_dir/checkpoint.pt`` when it exists;
+    a folder holding a run is refused unless ``resume`` or ``overwrite`` is
+    given (:func:`prepare_run_dir`).
     ``progress``: ``True`` shows progress bars, ``"lines"`` prints one line per
     epoch to stderr (for logs), ``False`` prints nothing.
     ``stop_after_epoch`` ends the process-level loop early (used to simulate an
@@ -348,6 +384,7 @@ def train(config: TrainConfig, data, out_dir: str | os.PathLike, resume: bool = 
     without it, with 1.2 million of its 8.6 million optimiser values
     subnormal.  Zero instead of 1e-40 changes no result that matters.
     """
+    out_dir = prepare_run_dir(out_dir, resume, overwrite)
     flushing = torch.set_flush_denormal(True)   # False where the CPU cannot (then nothing changed)
     try:
         return _train(config, data, out_dir, resume, progress, command, stop_after_epoch)

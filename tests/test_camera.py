@@ -183,3 +183,34 @@ def test_shape_errors_name_the_argument():
         normalize_screen_coordinates(np.zeros((4, 3)), 1000, 1000)
     with pytest.raises(ValueError, match=r"w must be a number or have shape \(\.\.\., 1\)"):
         normalize_screen_coordinates(np.zeros((4, 2)), np.full(4, 1000.0), 1000)
+
+
+@pytest.mark.parametrize("where,value,message", [
+    (("intrinsics", 0, "focal_length"), [float("nan"), 1.0], "NaN or infinite"),
+    (("intrinsics", 1, "focal_length"), [0.0, 1145.0], "positive focal lengths"),
+    (("intrinsics", 2, "res_w"), 0, "positive focal lengths and image size"),
+    (("intrinsics", 3, "radial_distortion"), [0.1, float("inf"), 0.0], "NaN or infinite"),
+    (("extrinsics", "S1", 0, "orientation"), [0.0, 0.0, 0.0, 0.0], "not a unit quaternion"),
+    (("extrinsics", "S9", 2, "translation"), [1.0, float("nan"), 3.0], "NaN or infinite"),
+    (("extrinsics", "S11", 1, "orientation"), ["a", 1, 2, 3], "malformed"),
+])
+def test_camera_file_values_are_validated(tmp_path, where, value, message):
+    import json as _json
+    from semgcn.data.camera import DEFAULT_CAMERA_FILE, load_cameras
+    raw = _json.loads(Path(DEFAULT_CAMERA_FILE).read_text())
+    node = raw
+    for key in where[:-1]:
+        node = node[key]
+    node[where[-1]] = value
+    bad = tmp_path / "cameras.json"
+    bad.write_text(_json.dumps(raw).replace("NaN", "NaN").replace("Infinity", "Infinity"))
+    with pytest.raises(ValueError, match=message):
+        load_cameras(bad)
+
+
+def test_camera_file_that_is_not_json(tmp_path):
+    from semgcn.data.camera import load_cameras
+    bad = tmp_path / "cameras.json"
+    bad.write_bytes(b"[" * 100_000)
+    with pytest.raises(ValueError, match="not a readable camera file"):
+        load_cameras(bad)

@@ -85,3 +85,69 @@ def test_evaluate_a_shipped_experiment_by_name():
         pytest.skip("synthetic-semgcn is not shipped")
     settings = checkpoint_data_settings(path)
     assert settings["source"] == "synthetic" and settings["num_train"] == 50_000
+
+
+# Every numeric flag out of range or not finite: one line naming the flag, exit 2, no traceback, no work done.
+BAD_ARGUMENTS = [
+    ("semgcn", ["train", "--lr-decay-steps", "0"], "--lr-decay-steps"),
+    ("semgcn", ["train", "--lr-decay-steps", "-1"], "--lr-decay-steps"),
+    ("semgcn", ["train", "--max-grad-norm", "-1"], "--max-grad-norm"),
+    ("semgcn", ["train", "--lr-gamma", "nan"], "--lr-gamma"),
+    ("semgcn", ["train", "--lr-gamma", "1.5"], "--lr-gamma"),
+    ("semgcn", ["train", "--lr", "inf"], "--lr"),
+    ("semgcn", ["train", "--lr", "0"], "--lr"),
+    ("semgcn", ["train", "--plateau-factor", "5"], "--plateau-factor"),
+    ("semgcn", ["train", "--plateau-patience", "-2"], "--plateau-patience"),
+    ("semgcn", ["train", "--bone-weight", "-1"], "--bone-weight"),
+    ("semgcn", ["train", "--bone-weight", "nan"], "--bone-weight"),
+    ("semgcn", ["train", "--epochs", "0"], "--epochs"),
+    ("semgcn", ["train", "--batch-size", "0"], "--batch-size"),
+    ("semgcn", ["train", "--eval-batch-size", "-5"], "--eval-batch-size"),
+    ("semgcn", ["train", "--max-steps-per-epoch", "0"], "--max-steps-per-epoch"),
+    ("semgcn", ["train", "--seed", "-1"], "--seed"),
+    ("semgcn", ["train", "--synthetic-train", "0"], "--synthetic-train"),
+    ("semgcn", ["train", "--train-stride", "0"], "--train-stride"),
+    ("semgcn", ["train", "--test-stride", "-1"], "--test-stride"),
+    ("semgcn", ["train", "--model-arg", "hidden"], "--model-arg"),
+    ("semgcn", ["train", "--model-arg", "=3"], "--model-arg"),
+    ("semgcn", ["train", "--model-arg", "nosuch=3"], "--model-arg"),
+    ("semgcn", ["train", "--model", "nope"], "unknown model"),
+    ("semgcn", ["train", "--resume", "--overwrite"], "--resume and --overwrite"),
+    ("semgcn", ["evaluate", "--checkpoint", "h36m-semgcn", "--test-stride", "0"], "--test-stride"),
+    ("semgcn", ["evaluate", "--checkpoint", "no-such.pt"], "no-such.pt"),
+    ("semgcn", ["benchmark", "--batch-sizes", "0"], "--batch-sizes"),
+    ("semgcn", ["benchmark", "--seconds", "nan"], "--seconds"),
+    ("semgcn", ["benchmark", "--seconds", "inf"], "--seconds"),
+    ("semgcn", ["benchmark", "--seconds", "-1"], "--seconds"),
+    ("semgcn", ["benchmark", "--threads", "0"], "--threads"),
+    ("semgcn", ["experiment", "synthetic-semgcn", "--epochs", "0"], "--epochs"),
+    ("semgcn", ["left-right", "--h36m", "/nonexistent", "--test-stride", "0"], "--test-stride"),
+    ("semgcn.image", ["train", "--out", "OUT", "--set", "lr_2d=nan"], "lr_2d"),
+    ("semgcn.image", ["train", "--out", "OUT", "--set", "batch_size=0"], "batch_size"),
+    ("semgcn.image", ["train", "--out", "OUT", "--set", "nosuch=1"], "nosuch"),
+    ("semgcn.image", ["train", "--out", "OUT", "--set", "epochs_2d"], "--set"),
+    ("semgcn.image", ["train", "--out", "OUT", "--num-train", "0"], "--num-train"),
+    ("semgcn.image", ["compare", "--out", "OUT", "--seeds", "-1"], "--seeds"),
+    ("semgcn.image", ["render", "--png", "x.png", "--count", "0"], "--count"),
+    ("semgcn.image", ["benchmark", "--batch-size", "0"], "--batch-size"),
+]
+
+
+@pytest.mark.parametrize("module,args,names", BAD_ARGUMENTS, ids=[" ".join(a) for _, a, _ in BAD_ARGUMENTS])
+def test_bad_arguments_give_one_line_errors(module, args, names, tmp_path):
+    args = [str(tmp_path / "run") if a == "OUT" else a for a in args]
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    env.pop("SEMGCN_H36M", None)
+    r = subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, timeout=120, env=env,
+                       cwd=tmp_path)
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr[-800:]
+    assert lines[-1].startswith("error:") and names in lines[-1], lines
+    assert not (tmp_path / "run").exists() and not (tmp_path / "runs").exists()   # refused before any work
+
+
+def test_out_that_is_a_file_is_refused_before_any_work(tmp_path):
+    target = tmp_path / "file.txt"
+    target.write_text("keep me")
+    r = _cli("train", *TINY, "--out", str(target))
+    assert r.returncode == 2 and "is a file" in r.stderr and target.read_text() == "keep me"

@@ -109,7 +109,7 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path):
                              data.train.subject, data.train.camera, data.train.action_names, ["S1"]),
                    data.val, data.test, "nan")
     with pytest.raises(TrainingDiverged, match="last good checkpoint"):
-        train(TrainConfig(**{**SMALL, "epochs": 2}), bad, tmp_path, progress=False)
+        train(TrainConfig(**{**SMALL, "epochs": 2}), bad, tmp_path, resume=True, progress=False)
     after = load_checkpoint(tmp_path / "checkpoint.pt")
     assert after["state"]["epoch"] == good["state"]["epoch"] == 1
     assert all(torch.equal(after["model"][k], good["model"][k]) for k in good["model"])
@@ -278,5 +278,36 @@ def test_predict_chunks_automatically_and_the_chunk_size_does_not_change_the_ans
     auto, one_pass = predict(model, x), predict(model, x, batch_size=8192)
     assert auto.shape == (700, 16, 3) and torch.allclose(auto, one_pass, atol=1e-5)
     assert TrainConfig().eval_batch_size is None
-    with pytest.raises(ValueError, match="eval_batch_size must be >= 1, got 0"):
+    with pytest.raises(ValueError, match="eval_batch_size must be in \\[1, inf\\), got 0"):
         TrainConfig(eval_batch_size=0)
+
+
+def test_a_fresh_run_never_replaces_an_earlier_one(tmp_path):
+    """train into a folder holding a run: refused unless resume (continue) or overwrite (replace);
+    stale temporary files of a killed write are removed."""
+    cfg = TrainConfig(**{**SMALL, "epochs": 1})
+    train(cfg, fake_data(), tmp_path, progress=False)
+    before = {n: (tmp_path / n).read_bytes() for n in ("best.pt", "checkpoint.pt", "record.json")}
+    with pytest.raises(ValueError, match="already holds a run"):
+        train(cfg, fake_data(), tmp_path, progress=False)
+    assert {n: (tmp_path / n).read_bytes() for n in before} == before        # nothing lost
+    (tmp_path / "checkpoint.pt.abc123.tmp").write_bytes(b"half a checkpoint")
+    rec = train(TrainConfig(**{**SMALL, "epochs": 2}), fake_data(), tmp_path, resume=True, progress=False)
+    assert rec["complete"] and not list(tmp_path.glob("*.tmp"))
+    rec = train(TrainConfig(**{**SMALL, "epochs": 1, "seed": 3}), fake_data(), tmp_path, overwrite=True,
+                progress=False)
+    assert rec["config"]["seed"] == 3 and len(rec["history"]["epoch"]) == 1
+    (tmp_path / "checkpoint.pt").unlink()
+    with pytest.raises(ValueError, match="no checkpoint.pt to resume from"):
+        train(cfg, fake_data(), tmp_path, resume=True, progress=False)
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(ValueError, match="is a file"):
+        train(cfg, fake_data(), tmp_path / "afile", progress=False)
+
+
+@pytest.mark.parametrize("bad", [dict(max_grad_norm=-1), dict(lr_decay_steps=-1), dict(lr_gamma=float("nan")),
+                                 dict(plateau_factor=5), dict(plateau_patience=-1), dict(bone_weight=-1),
+                                 dict(lr=float("inf")), dict(epochs=1.5), dict(seed=-1), dict(augment_flip="yes")])
+def test_config_refuses_values_that_would_train_wrongly(bad):
+    with pytest.raises(ValueError, match=next(iter(bad))):
+        TrainConfig(**bad)

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
@@ -186,9 +187,13 @@ def _read_camera_file(path: str) -> dict:
             raw = json.load(fh)
     except FileNotFoundError as err:
         raise FileNotFoundError(f"camera file {path} not found") from err
+    except (ValueError, RecursionError) as err:   # not JSON, not UTF-8, or nested beyond the parser
+        raise ValueError(f"{path}: not a readable camera file ({type(err).__name__})") from None
     if not isinstance(raw, dict) or "intrinsics" not in raw or "extrinsics" not in raw:
         raise ValueError(f"{path}: expected a json object with keys 'intrinsics' and 'extrinsics'")
     intr = raw["intrinsics"]
+    if not isinstance(raw["extrinsics"], dict):
+        raise _bad(path, "extrinsics", "must be an object {subject: [camera x 4]}")
     if not isinstance(intr, list) or len(intr) != NUM_CAMERAS:
         raise _bad(path, "intrinsics", f"must be a list of {NUM_CAMERAS} cameras")
     base = []
@@ -205,6 +210,12 @@ def _read_camera_file(path: str) -> dict:
         if lengths != (2, 2, 3, 2):
             raise _bad(path, f"intrinsics[{i}]", "needs center[2], focal_length[2], radial_distortion[3], "
                                                  f"tangential_distortion[2]; got lengths {lengths}")
+        numbers = (*cam.center, *cam.focal_length, *cam.radial_distortion, *cam.tangential_distortion, cam.azimuth)
+        if not all(math.isfinite(v) for v in numbers):
+            raise _bad(path, f"intrinsics[{i}]", "holds NaN or infinite values")
+        if not (min(cam.focal_length) > 0 and cam.res_w > 0 and cam.res_h > 0):
+            raise _bad(path, f"intrinsics[{i}]", f"needs positive focal lengths and image size, got focal_length "
+                                                 f"{cam.focal_length}, res {cam.res_w}x{cam.res_h}")
         base.append(cam)
     out = {}
     for subject, cams in raw["extrinsics"].items():
@@ -217,10 +228,17 @@ def _read_camera_file(path: str) -> dict:
             if "id" in e and str(e["id"]) != cam.id:
                 raise _bad(path, f"extrinsics[{subject!r}][{i}]", f"is camera {e['id']} but intrinsics[{i}] is "
                                                                   f"camera {cam.id} (camera order differs)")
-            q = tuple(map(float, e["orientation"]))
-            t = tuple(float(v) / 1000.0 for v in e["translation"])  # millimetres -> metres
+            try:
+                q = tuple(map(float, e["orientation"]))
+                t = tuple(float(v) / 1000.0 for v in e["translation"])  # millimetres -> metres
+            except (TypeError, ValueError) as err:
+                raise _bad(path, f"extrinsics[{subject!r}][{i}]", f"is malformed ({err!r})") from err
             if len(q) != 4 or len(t) != 3:
                 raise _bad(path, f"extrinsics[{subject!r}][{i}]", "needs orientation[4] and translation[3]")
+            if not all(math.isfinite(v) for v in (*q, *t)):
+                raise _bad(path, f"extrinsics[{subject!r}][{i}]", "holds NaN or infinite values")
+            if not 0.5 < math.sqrt(sum(v * v for v in q)) < 2.0:
+                raise _bad(path, f"extrinsics[{subject!r}][{i}]", f"orientation {q} is not a unit quaternion")
             out[subject].append(Camera(**{**cam.__dict__, "subject": subject, "orientation": q, "translation": t}))
     return {"intrinsics": base, "extrinsics": out}
 

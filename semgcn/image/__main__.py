@@ -68,7 +68,8 @@ def _config(args):
     try:
         return ImageTrainConfig(**values)
     except (TypeError, ValueError) as exc:
-        raise CliError(str(exc)) from exc
+        name = str(exc).split(" ")[0]
+        raise CliError(f"--set {exc}" if name in fields else str(exc)) from exc
 
 
 def _data(args, quiet=False):
@@ -143,13 +144,43 @@ def main(argv=None) -> int:
     _common(p, out=False)
     p.add_argument("--png", required=True, help="output file")
     p.add_argument("--count", type=int, default=16)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv   # accepted anywhere on the line: show tracebacks
+    argv = [a for a in argv if a != "--debug"]
     args = parser.parse_args(argv)
-    args.command_line = shlex.join(["python", "-m", "semgcn.image", *(sys.argv[1:] if argv is None else argv)])
+    args.command_line = shlex.join(["python", "-m", "semgcn.image", *argv])
     try:
+        _check_numbers(args)
         return _run(args)
-    except CliError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("interrupted; rerun the same command to resume", file=sys.stderr)
+        return 130
+    except (CliError, ValueError, FileNotFoundError, RuntimeError, OSError) as exc:
+        if debug:
+            raise
+        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
+    except Exception as exc:   # input nobody foresaw: one line, the traceback with --debug
+        if debug:
+            raise
+        print(f"error: unexpected {type(exc).__name__}: {' '.join(str(exc).split())} "
+              f"(rerun with --debug for the traceback)", file=sys.stderr)
+        return 3
+
+
+def _check_numbers(args) -> None:
+    """Every numeric flag is in range before any work."""
+    for key in ("num_train", "num_val", "num_test", "train_stride", "val_stride", "test_stride", "count",
+                "batch_size"):
+        value = getattr(args, key, None)
+        if value is not None and value < 1:
+            raise CliError(f"--{key.replace('_', '-')} must be >= 1, got {value}")
+    for seed in getattr(args, "seeds", None) or []:
+        if seed < 0:
+            raise CliError(f"--seeds must be >= 0, got {seed}")
+    out = getattr(args, "out", None)
+    if out and Path(out).exists() and not Path(out).is_dir():
+        raise CliError(f"--out {out} is a file, not a run folder")
 
 
 def _run(args) -> int:

@@ -137,9 +137,27 @@ class ImageTrainConfig:
             raise ValueError(f"lr_schedule must be 'plateau' or 'none', got {self.lr_schedule!r}")
         if self.image_size % 32 or self.image_size < 32:
             raise ValueError(f"image_size must be a multiple of 32 (>= 32), got {self.image_size}")
-        for name in ("epochs_2d", "epochs_3d", "epochs_finetune", "batch_size", "eval_batch_size", "supersample"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        for name in ("epochs_2d", "epochs_3d", "epochs_finetune", "batch_size", "eval_batch_size", "supersample",
+                     "width", "stages", "deconv_channels", "hidden", "num_blocks"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {getattr(self, name)!r}")
+        for name in ("deconv_layers", "plateau_patience", "render_seed", "seed"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 0:
+                raise ValueError(f"{name} must be an integer >= 0, got {getattr(self, name)!r}")
+        for name, low, high in (("lr_2d", 0, math.inf), ("lr_3d", 0, math.inf), ("lr_finetune", 0, math.inf),
+                                ("cache_limit_gb", -1e-300, math.inf), ("integral_weight", -1e-300, math.inf),
+                                ("bone_weight", -1e-300, math.inf), ("plateau_factor", 0, 1)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+                    math.isfinite(value) and low < value and (value < high or high == math.inf)):
+                raise ValueError(f"{name} must be a finite number in {'[' if low < 0 else '('}{max(low, 0):g}, "
+                                 f"{high:g}), got {value!r}")
+        if self.max_grad_norm is not None and not (isinstance(self.max_grad_norm, (int, float))
+                                                   and math.isfinite(self.max_grad_norm) and self.max_grad_norm >= 0):
+            raise ValueError(f"max_grad_norm must be a finite number >= 0 or None, got {self.max_grad_norm!r}")
+        if self.max_steps_per_epoch is not None and (not isinstance(self.max_steps_per_epoch, int)
+                                                     or self.max_steps_per_epoch < 1):
+            raise ValueError(f"max_steps_per_epoch must be an integer >= 1 or None, got {self.max_steps_per_epoch!r}")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -152,6 +152,8 @@ def hardware_class(hardware) -> str:
     ``"CPU Intel(R) Xeon(R) Processor, 1 threads" -> "1 CPU core (Intel Xeon)"``,
     ``"GPU NVIDIA H100 80GB HBM3" -> "GPU (NVIDIA H100 80GB HBM3)"``."""
     text = str(hardware or "?")
+    if text.lower().startswith("cuda "):
+        text = "GPU " + text[5:]
     if text.startswith("GPU "):
         return f"GPU ({text[4:].strip()})"
     if text.startswith("CPU "):
@@ -193,6 +195,19 @@ def clean_command(command) -> str:
     text = str(command or "?")
     text = re.sub(r"--h36m\s+\S+", "--h36m PATH", text)
     return re.sub(r"--out\s+(?!runs/)\S*?([^/\s]+)(?=\s|$)", r"--out runs/\1", text)
+
+
+def provenance_line(record: Mapping, width: int | None = 88) -> str:
+    """The one line a chapter prints under a shipped number: data, hardware
+    class and command of a training ``record`` (no local paths, no thread
+    counts), wrapped at ``width`` characters (``None``: one line)."""
+    import textwrap
+
+    data = record.get("data")
+    data = data.get("source", "?") if isinstance(data, Mapping) else data
+    line = (f"data: {data_class(data)}; hardware: {hardware_class(record.get('hardware'))}; "
+            f"command: {clean_command(record.get('command'))}")
+    return textwrap.fill(line, width, break_on_hyphens=False) if width else line
 
 
 # ----------------------------------------------------------------------------- loading

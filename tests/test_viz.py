@@ -17,6 +17,7 @@ import plotly.graph_objects as go  # noqa: E402
 import plotly.io as pio  # noqa: E402
 
 import semgcn.viz as viz  # noqa: E402
+from semgcn import report  # noqa: E402
 from semgcn.graph import H36M_SKELETON as SK  # noqa: E402
 from semgcn.viz import skeleton as skel  # noqa: E402
 from semgcn.viz import widgets  # noqa: E402
@@ -509,7 +510,8 @@ def test_record_provenance_drops_paths_and_threads():
     rec = {"data": {"source": "Human3.6M (/home/someone/h36m), 2D: gt, test S9,S11"},
            "hardware": "CPU AMD EPYC, 1 threads", "command": "python -m semgcn experiment h36m-resgcn"}
     line = viz.record_provenance(rec, width=None)
-    assert line == ("data: Human3.6M, 2D: gt, test S9,S11; hardware: CPU; "
+    assert line == ("data: Human3.6M, ground-truth 2D; hardware: 1 CPU core (AMD EPYC); "
                     "command: python -m semgcn experiment h36m-resgcn")
+    assert line == report.provenance_line(rec, width=None)   # one implementation
     assert "GPU" in viz.record_provenance({**rec, "hardware": "cuda NVIDIA H100"})
     assert all(len(l) <= 40 for l in viz.record_provenance(rec, width=40).splitlines())

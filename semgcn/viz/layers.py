@@ -311,15 +311,8 @@ def affinity_figure(pose, affinities, groups: Sequence[Sequence[int]], skeleton:
 # ---------------------------------------------------------------- provenance of shipped numbers
 
 def record_provenance(record: dict, width: int | None = 88) -> str:
-    """A reader-facing provenance line under a shipped number: data, hardware
-    class and command of a training record (no local paths, no thread
-    counts), wrapped at ``width`` characters (``None``: one line)."""
-    import re
-    import textwrap
+    """The provenance line under a shipped number; one implementation, in
+    :func:`semgcn.report.provenance_line` (this name is kept for the chapters)."""
+    from ..report import provenance_line
 
-    data = (record.get("data") or {}).get("source", "?")
-    data = re.sub(r"\s*\([^()]*[/\\][^()]*\)", "", data)      # "Human3.6M (/some/path)" -> "Human3.6M"
-    hardware = str(record.get("hardware", "?"))
-    hardware = "GPU" if re.search(r"cuda|gpu|nvidia|h100|a100", hardware, re.I) else "CPU"
-    line = f"data: {data}; hardware: {hardware}; command: {record.get('command', '?')}"
-    return textwrap.fill(line, width, break_on_hyphens=False) if width else line
+    return provenance_line(record, width)

@@ -78,55 +78,56 @@ def semgcn_architecture_svg(hidden: int = 128, num_blocks: int = 4, nonlocal_blo
     """The paper's Fig. 2 as an SVG string: input SemGConv, ``num_blocks``
     residual blocks of two SemGConv layers, each followed by a non-local layer
     (when ``nonlocal_blocks``), and the output SemGConv, with the shape of a
-    pose, ``(joints, channels)``, on every arrow.  Chapter 6 draws it from
+    pose, ``(joints, channels)``, between the rows.  Drawn top to bottom, 360
+    units wide, so that its text stays legible on a phone.  Chapter 6 draws it from
     the same settings as the model it builds."""
     k = num_joints
-    stages = [("conv", ["SemGConv", "BN, ReLU"], f"({k}, {hidden})")]
-    if nonlocal_blocks:
-        stages.append(("nonlocal", ["Non-local", "Eq. 4"], f"({k}, {hidden})"))
-    for _ in range(num_blocks):
-        stages.append(("res", ["Residual block", "2 x SemGConv", "BN, ReLU"], f"({k}, {hidden})"))
-        if nonlocal_blocks:
-            stages.append(("nonlocal", ["Non-local", "Eq. 4"], f"({k}, {hidden})"))
-    stages.append(("conv", ["SemGConv", "output"], f"({k}, 3)"))
-    # Two rows so that the boxes stay large: the first row left to right, the second continues below.
-    per_row = (len(stages) + 1) // 2
-    box_w, box_h, gap, x_start = 112, 64, 30, 118
-    width = x_start + per_row * (box_w + gap) + 20
-    height = 330
+    conv = ("conv", ["SemGConv", "BN, ReLU"])
+    res = ("res", ["Residual block", "2 x SemGConv", "BN, ReLU"])
+    nonlocal_layer = ("nonlocal", ["Non-local", "Eq. 4"])
+    # Top to bottom, one row per stage (a layer and the non-local layer after it), so that the
+    # diagram is narrow enough to be read at its natural size on a phone.
+    rows = [[conv, nonlocal_layer] if nonlocal_blocks else [conv]]
+    rows += [[res, nonlocal_layer] if nonlocal_blocks else [res] for _ in range(num_blocks)]
+    rows.append([("conv", ["SemGConv", "output"])])
+    width, box_h, row_gap, top = 360, 56, 34, 112
+    box_w, box_x = (150, 130), (16, 214)   # left and right column
+    height = top + len(rows) * (box_h + row_gap) + 58
     body = [f"<rect width='{width}' height='{height}' fill='white'/>"]
-    body += _mini_skeleton(50, 90, 1.2)
-    body.append(f"<text x='50' y='150' text-anchor='middle' font-size='12' {_FONT}>2D pose</text>")
-    body.append(f"<text x='50' y='166' text-anchor='middle' font-size='11' fill='#444' {_FONT}>({k}, 2)</text>")
-    rows_y = (55, 215)
-    prev = (82, 85)
-    for i, (kind, lines, shape) in enumerate(stages):
-        row, col = divmod(i, per_row)
-        x = x_start + col * (box_w + gap)
-        y = rows_y[row]
-        if i == per_row:   # wrap to the second row
-            body.append(f"<path d='M {prev[0]} {prev[1]} C {prev[0] + 40} {prev[1]}, {prev[0] + 40} 180, "
-                        f"{width / 2} 180 S {x_start - 40} {y + box_h / 2}, {x - 4} {y + box_h / 2}' fill='none' "
-                        f"stroke='#333' stroke-width='1.6' marker-end='url(#arrow)'/>")
-        else:
-            body += _arrow(prev[0], prev[1], x - 4, y + box_h / 2)
-        body += _box(x, y, box_w, box_h, lines, _FILL[kind], size=12)
-        body.append(f"<text x='{x + box_w / 2}' y='{y + box_h + 15}' text-anchor='middle' font-size='11' "
-                    f"fill='#444' {_FONT}>{escape(shape)}</text>")
-        prev = (x + box_w, y + box_h / 2)
-    end_x = prev[0] + 30
-    body += _arrow(prev[0], prev[1], end_x, prev[1])
-    body.append(f"<text x='{end_x + 8}' y='{prev[1] - 4}' font-size='12' {_FONT}>3D pose</text>")
-    body.append(f"<text x='{end_x + 8}' y='{prev[1] + 12}' font-size='11' fill='#444' {_FONT}>({k}, 3)</text>")
-    legend = [("conv", "SemGConv (Eq. 2)"), ("res", "residual block"), ("nonlocal", "non-local layer (Eq. 4)")]
-    if not nonlocal_blocks:
-        legend = legend[:2]
-    lx = x_start
-    for kind, text in legend:
-        body.append(f"<rect x='{lx}' y='{height - 24}' width='16' height='12' fill='{_FILL[kind]}' stroke='#333'/>")
-        body.append(f"<text x='{lx + 22}' y='{height - 14}' font-size='12' {_FONT}>{escape(text)}</text>")
-        lx += 24 + 8 * len(text)
-    body.append(f"<text x='{width - 10}' y='{height - 14}' text-anchor='end' font-size='11' fill='#444' {_FONT}>"
+    body += _mini_skeleton(box_x[0] + box_w[0] / 2, 52, 1.2)
+    body.append(f"<text x='{box_x[0] + box_w[0] / 2 + 34}' y='46' font-size='13' {_FONT}>2D pose</text>")
+    body.append(f"<text x='{box_x[0] + box_w[0] / 2 + 34}' y='63' font-size='12' fill='#444' {_FONT}>"
+                f"({k}, 2)</text>")
+    cx = box_x[0] + box_w[0] / 2
+    body += _arrow(cx, 90, cx, top - 4)
+    for r, stages in enumerate(rows):
+        y = top + r * (box_h + row_gap)
+        for c, (kind, lines) in enumerate(stages):
+            body += _box(box_x[c], y, box_w[c], box_h, lines, _FILL[kind], size=13)
+        if len(stages) == 2:
+            body += _arrow(box_x[0] + box_w[0], y + box_h / 2, box_x[1] - 4, y + box_h / 2)
+        last = len(stages) - 1
+        shape = f"({k}, {hidden})" if r < len(rows) - 1 else f"({k}, 3)"
+        if r < len(rows) - 1:   # down to the first box of the next row, with the shape on the way
+            x_from, y_mid = box_x[last] + box_w[last] / 2, y + box_h + 12
+            body.append(f"<path d='M {x_from} {y + box_h} V {y_mid} H {cx} V {y + box_h + row_gap - 4}' "
+                        f"fill='none' stroke='#333' stroke-width='1.6' marker-end='url(#arrow)'/>")
+            body.append(f"<text x='{cx + 8}' y='{y_mid + 16}' font-size='12' fill='#444' {_FONT}>"
+                        f"{escape(shape)}</text>")
+        else:   # the 3D pose leaves the output layer to the right
+            body += _arrow(box_x[0] + box_w[0], y + box_h / 2, box_x[1] - 4, y + box_h / 2)
+            body.append(f"<text x='{box_x[1]}' y='{y + box_h / 2 - 4}' font-size='13' {_FONT}>3D pose</text>")
+            body.append(f"<text x='{box_x[1]}' y='{y + box_h / 2 + 13}' font-size='12' fill='#444' {_FONT}>"
+                        f"{escape(shape)}</text>")
+    legend = [("conv", "SemGConv (Eq. 2)"), ("res", "residual block")]
+    if nonlocal_blocks:
+        legend.append(("nonlocal", "non-local layer (Eq. 4)"))
+    ly = height - 52
+    for i, (kind, text) in enumerate(legend):
+        lx, yy = (16, 196)[i % 2], ly + 20 * (i // 2)
+        body.append(f"<rect x='{lx}' y='{yy}' width='16' height='12' fill='{_FILL[kind]}' stroke='#333'/>")
+        body.append(f"<text x='{lx + 22}' y='{yy + 11}' font-size='12' {_FONT}>{escape(text)}</text>")
+    body.append(f"<text x='16' y='{height - 8}' font-size='12' fill='#444' {_FONT}>"
                 f"shapes: (joints, channels) of one pose</text>")
     return _svg(width, height, body, "SemGCN architecture (Fig. 2 of the paper)")
 

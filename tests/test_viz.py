@@ -315,6 +315,10 @@ def test_per_action_bars_and_table():
     assert lines[0] == "| model | Walking | Eating | Average |"
     assert "**30.0**" in lines[2] and "**38.0**" in lines[3]  # the best of each column in bold
     assert "| 35.0 |" in lines[3] and "**35.0**" in lines[2]  # averages: 35.0 vs 36.5
+    columns = viz.per_action_table(res, transpose=True).splitlines()   # actions as rows: fits a page
+    assert columns[0] == "| action | SemGCN | FC |" and columns[2] == "| Walking | **30.0** | 35.0 |"
+    assert columns[-1] == "| Average | **35.0** | 36.5 |"
+    assert "**" not in viz.per_action_table(res, transpose=True, bold=False)
 
 
 def test_heatmap_labels_and_mask():

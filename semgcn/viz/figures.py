@@ -168,26 +168,35 @@ def plot_per_action(results: Mapping[str, Mapping[str, float]], *, actions: Sequ
 
 
 def per_action_table(results: Mapping[str, Mapping[str, float]], *, actions: Sequence[str] | None = None,
-                     average: bool = True, fmt: str = "{:.1f}", lower_is_better: bool = True) -> str:
+                     average: bool = True, fmt: str = "{:.1f}", lower_is_better: bool = True,
+                     transpose: bool = False, bold: bool = True) -> str:
     """The per-action results as a Markdown table (models as rows, actions as
-    columns, the best value of each column in bold), ready for
-    ``IPython.display.Markdown``."""
+    columns, the best value of each action in bold), ready for
+    ``IPython.display.Markdown``.  ``transpose=True`` puts the actions in rows
+    and the models in columns: 15 actions side by side are wider than a page,
+    a few models are not.  ``bold=False`` marks no best value (e.g. for a
+    column of differences)."""
     models, actions, vals = _action_matrix(results, actions, average)
     pick = np.nanmin if lower_is_better else np.nanmax
+
+    def cell(m, a):
+        v = vals[m, a]
+        if np.isnan(v):
+            return "–"
+        s = fmt.format(v)
+        col = vals[:, a]
+        if bold and len(models) > 1 and np.isfinite(col).any() and v == pick(col):
+            s = f"**{s}**"
+        return s
+
+    if transpose:
+        lines = ["| action | " + " | ".join(models) + " |", "|---|" + "---:|" * len(models)]
+        for a, action in enumerate(actions):
+            lines.append(f"| {action} | " + " | ".join(cell(m, a) for m in range(len(models))) + " |")
+        return "\n".join(lines)
     lines = ["| model | " + " | ".join(actions) + " |", "|---|" + "---:|" * len(actions)]
     for m, model in enumerate(models):
-        cells = []
-        for a in range(len(actions)):
-            v = vals[m, a]
-            if np.isnan(v):
-                cells.append("–")
-                continue
-            s = fmt.format(v)
-            col = vals[:, a]
-            if len(models) > 1 and np.isfinite(col).any() and v == pick(col):
-                s = f"**{s}**"
-            cells.append(s)
-        lines.append(f"| {model} | " + " | ".join(cells) + " |")
+        lines.append(f"| {model} | " + " | ".join(cell(m, a) for a in range(len(actions))) + " |")
     return "\n".join(lines)
 
 

@@ -33,6 +33,12 @@ RENDERER_NAME = "semgcn"
 _PLOTLY_MIME = "application/vnd.plotly.v1+json"
 _DEFAULT_CONFIG = {"responsive": True, "displaylogo": False}
 
+# The modebar (plotly's toolbar) gets a strip of its own above the figure, so that it
+# never covers a title, legend or subplot title, at any width (a phone included).
+_MODEBAR_STRIP = 28
+_STYLE = ("<style>.semgcn-plotly{margin-top:%dpx}"
+          ".semgcn-plotly .modebar-container{top:-%dpx !important}</style>" % (_MODEBAR_STRIP, _MODEBAR_STRIP))
+
 _LOADER = """<script type="text/javascript">
 (function () {
   var fig = %(fig)s;
@@ -72,7 +78,8 @@ def _plotly_js_version() -> str:
 
 def figure_html(fig, *, config: dict | None = None, div_id: str | None = None) -> str:
     """A self-contained HTML snippet drawing ``fig`` (a plotly figure or its
-    dict), without plotly.js itself (see the module docstring)."""
+    dict), without plotly.js itself (see the module docstring).  The figure's
+    modebar sits in a strip of its own above the figure (``_STYLE``)."""
     import plotly.io as pio
 
     fig_dict = fig if isinstance(fig, dict) else fig.to_plotly_json()
@@ -86,7 +93,7 @@ def figure_html(fig, *, config: dict | None = None, div_id: str | None = None) -
     version = _plotly_js_version()
     div = (f'<div id="{div_id}" class="plotly-graph-div semgcn-plotly" '
            f'style="height:{int(height)}px; width:{width};"></div>')
-    return div + "\n" + _LOADER % {"fig": fig_json, "id": div_id, "version": version,
+    return _STYLE + div + "\n" + _LOADER % {"fig": fig_json, "id": div_id, "version": version,
                                    "cdn": f"https://cdn.plot.ly/plotly-{version}.min.js"}
 
 

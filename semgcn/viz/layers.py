@@ -30,8 +30,11 @@ def _title(text: str | None) -> dict | None:
 
 
 def _slider(steps: list, prefix: str) -> dict:
+    from .skeleton import slider_side_pad
+
     return dict(active=0, steps=steps, currentvalue=dict(prefix=prefix, font=dict(size=13)),
-                pad=dict(t=5, b=5), x=0.02, len=0.96, y=0, yanchor="top")
+                pad=dict(t=5, b=5, **slider_side_pad([s["label"] for s in steps])), x=0.0, len=1.0, y=0,
+                yanchor="top")
 
 
 def receptive_field_figure(pose, hops, joint: str | int, skeleton: Skeleton = H36M_SKELETON, *,

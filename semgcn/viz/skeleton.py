@@ -390,9 +390,12 @@ def plot_pose_3d_slider(poses, skeleton: Skeleton = H36M_SKELETON, *, gt=None,
 
     anim = dict(mode="immediate", frame=dict(duration=0, redraw=True), transition=dict(duration=0))
     steps = [dict(method="animate", label=lab, args=[[str(i)], anim]) for i, lab in enumerate(labels)]
+    # The play/pause buttons sit on a row of their own above the slider (so that
+    # they never cover its labels on a phone); the slider's end labels stay inside.
     fig.update_layout(
-        sliders=[dict(active=0, steps=steps, x=0.16 if play_button else 0.0, len=0.84 if play_button else 1.0,
-                      y=0, yanchor="top", currentvalue=dict(prefix=slider_prefix), pad=dict(t=10, b=5))],
+        sliders=[dict(active=0, steps=steps, x=0.0, len=1.0, y=0, yanchor="top",
+                      currentvalue=dict(prefix=slider_prefix),
+                      pad=dict(t=46 if play_button else 10, b=5, **slider_side_pad(labels)))],
         height=height, margin=dict(l=0, r=0, t=50, b=10), showlegend=gts is not None,
         title=dict(text=_join_title(title, first_titles[0])) if len(seqs) == 1 and (title or first_titles[0])
         else (dict(text=title) if title else None),
@@ -403,10 +406,19 @@ def plot_pose_3d_slider(poses, skeleton: Skeleton = H36M_SKELETON, *, gt=None,
                     fromcurrent=True)
         fig.update_layout(updatemenus=[dict(
             type="buttons", direction="left", showactive=False, x=0.0, y=0, xanchor="left", yanchor="top",
-            pad=dict(t=12, r=5),
+            pad=dict(t=8, l=4),
             buttons=[dict(label="▶", method="animate", args=[None, play]),
                      dict(label="❚❚", method="animate", args=[[None], anim])])])
     return fig
+
+
+def slider_side_pad(labels) -> dict:
+    """Left and right padding (px) of a plotly slider whose step labels are
+    ``labels``: half the width of the first and last label, which plotly
+    centres on the ends of the rail, so that they are not cut off at the
+    figure's edge."""
+    labels = [str(l) for l in labels] or [""]
+    return dict(l=4 * len(labels[0]) + 8, r=4 * len(labels[-1]) + 8)
 
 
 def _join_title(title, sub):

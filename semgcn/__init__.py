@@ -17,4 +17,7 @@ def __getattr__(name):
     if name == "H36M_SKELETON":
         from .graph import H36M_SKELETON
         return H36M_SKELETON
+    if name in ("lift", "Lifter"):   # lifting your own 2D keypoints (semgcn.lifting, chapter 12)
+        from . import lifting
+        return getattr(lifting, name)
     raise AttributeError(f"module 'semgcn' has no attribute {name!r}")

@@ -1,4 +1,4 @@
-"""Command line: ``python -m semgcn {prepare,train,evaluate,benchmark,experiment,left-right} --help``.
+"""Command line: ``python -m semgcn {prepare,train,evaluate,benchmark,experiment,left-right,lift,export} --help``.
 
 Without a dataset path every command uses the embedded synthetic poses and
 says so; with ``--h36m PATH`` (or ``SEMGCN_H36M``) it uses real Human3.6M.
@@ -285,6 +285,102 @@ def cmd_left_right(args) -> int:
     return 0
 
 
+def cmd_lift(args) -> int:
+    import json
+    import math
+
+    import numpy as np
+    from .lifting import FORMATS, Lifter, format_names, read_keypoints
+    from .train import atomic_write_json
+    if args.format not in FORMATS:
+        raise CliError(f"--format {args.format}: choose one of {', '.join(FORMATS)}")
+    w, h = args.image_size
+    if not (w > 0 and h > 0 and math.isfinite(w) and math.isfinite(h)):
+        raise CliError(f"--image-size must be two positive numbers, got {w} {h}")
+    if args.focal is not None and not (math.isfinite(args.focal) and args.focal > 0):
+        raise CliError(f"--focal must be a positive number, got {args.focal}")
+    if not 0 <= args.min_confidence <= 1:
+        raise CliError(f"--min-confidence must be in [0, 1], got {args.min_confidence}")
+    points, conf = read_keypoints(args.input, len(format_names(args.format)))
+    usable = np.isfinite(points).all(-1) if conf is None else (conf >= args.min_confidence)
+    if conf is None and not usable.all():
+        n, j = map(int, np.argwhere(~usable)[0])
+        raise CliError(f"{args.input}: pose {n}, joint {j} ({format_names(args.format)[j]}) is not a number; "
+                       f"give confidences (a third column, 0 = missing) to mark missing joints")
+    outside = usable & ((points < -np.array([w, h])) | (points > 2 * np.array([w, h]))).any(-1)
+    if outside.any():
+        n, j = map(int, np.argwhere(outside)[0])
+        raise CliError(f"{args.input}: pose {n}, joint {j} ({format_names(args.format)[j]}) at "
+                       f"{points[n, j].tolist()} is far outside a {w:g}x{h:g} image: check --image-size and that "
+                       f"the keypoints are in pixels")
+    bone_length = args.bone_length
+    if bone_length not in (None, "canonical"):
+        try:
+            bone_length = float(bone_length)
+        except ValueError:
+            bone_length = math.nan
+        if not (math.isfinite(bone_length) and bone_length > 0):
+            raise CliError(f"--bone-length must be 'canonical' or a positive length in metres, got {args.bone_length}")
+    intrinsics = None if args.focal is None else (args.focal, args.focal, w / 2, h / 2)
+    lifter = Lifter.from_pretrained(args.model, args.device)
+    res = lifter.lift(points, args.format, image_size=(w, h), intrinsics=intrinsics, confidences=conf,
+                      min_confidence=args.min_confidence, flip=not args.no_flip, bone_length=bone_length)
+    out = {"joint_names": list(res.joint_names), "unit": "m", "frame": "camera coordinates, pelvis at the origin",
+           "joints3d": np.round(res.joints3d, 6).tolist(), "filled": res.filled.tolist(), "model": lifter.name,
+           "format": args.format, "image_size": [w, h], "flip_test": not args.no_flip, "input": str(args.input)}
+    if args.out:
+        atomic_write_json(out, args.out)
+        print(f"{len(res.joints3d)} poses lifted with {lifter.name}; wrote {args.out}", file=sys.stderr)
+    else:
+        print(json.dumps(out))
+    if args.plot:
+        import semgcn.viz as viz
+        fig = viz.plot_pose_3d_slider({lifter.name: res.joints3d}, labels=[f"pose {i}" for i in range(len(points))],
+                                      title=f"{Path(args.input).name}: lifted by {lifter.name}") \
+            if len(points) > 1 else viz.plot_pose_3d(res.joints3d, title=f"{Path(args.input).name}: lifted by "
+                                                                       f"{lifter.name}")
+        tmp = Path(str(args.plot) + ".tmp")
+        fig.write_html(tmp, include_plotlyjs=True, full_html=True)   # self-contained: works offline
+        tmp.replace(args.plot)
+        print(f"wrote {args.plot}", file=sys.stderr)
+    return 0
+
+
+def cmd_lift_accuracy(args) -> int:
+    import datetime
+    from .data import default_source
+    from .lifting import FORMATS, format_accuracy
+    from .train import _git_commit, atomic_write_json, hardware_description
+    if default_source(args.h36m) != "h36m":
+        raise CliError("lift-accuracy needs Human3.6M: pass --h36m PATH or set SEMGCN_H36M")
+    if args.test_stride < 1:
+        raise CliError(f"--test-stride must be >= 1, got {args.test_stride}")
+    result = format_accuracy(args.h36m, tuple(FORMATS), args.model, args.test_stride, flip=not args.no_flip)
+    result.update({"data": f"Human3.6M S9, S11, every {args.test_stride}th frame, 4 cameras, ground-truth 2D "
+                           f"as each format's pixels", "hardware": hardware_description("cpu"),
+                   "command": "python -m semgcn lift-accuracy --h36m PATH"
+                              + (f" --test-stride {args.test_stride}" if args.test_stride != 10 else "")
+                              + (f" --model {args.model}" if args.model != "h36m-semgcn-flip" else "")
+                              + (" --no-flip" if args.no_flip else "") + (f" --out {args.out}" if args.out else ""),
+                   "git_commit": _git_commit(), "date": datetime.date.today().isoformat()})
+    for key in ("pipeline", *FORMATS):
+        print(f"{key:<9} MPJPE {result[key]['mpjpe']:6.2f} mm   P-MPJPE {result[key]['p_mpjpe']:6.2f} mm")
+    if args.out:
+        atomic_write_json(result, args.out)
+    return 0
+
+
+def cmd_export(args) -> int:
+    from .lifting import Lifter, export_model
+    if not (args.onnx or args.torchscript):
+        raise CliError("export needs --onnx FILE and/or --torchscript FILE")
+    lifter = Lifter.from_pretrained(args.model, "cpu")
+    written = export_model(lifter.model, args.onnx, args.torchscript)
+    for kind, path in written.items():
+        print(f"{kind}: {path} (keypoints (N, 16, 2) in the network's input units -> joints3d (N, 16, 3) metres)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m semgcn", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -358,6 +454,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="output JSON (default: RESULTS/analysis/left-right-h36m.json)")
     p.add_argument("--device", default="cpu", help="cpu (default), cuda or auto")
     p.set_defaults(func=cmd_left_right)
+
+    p = sub.add_parser("lift", help="lift your own 2D keypoints (pixels, COCO/MPII/Human3.6M order) to 3D")
+    p.add_argument("input", help="keypoints: .json (COCO annotations), .npy or .csv")
+    p.add_argument("--format", default="coco17", help="coco17 (default), mpii16, h36m16, h36m17 or h36m32")
+    p.add_argument("--image-size", nargs=2, type=float, required=True, metavar=("W", "H"), help="image size, pixels")
+    p.add_argument("--focal", type=float, help="focal length in pixels (default: 1.147 x the longer image side)")
+    p.add_argument("--model", default="h36m-semgcn-flip", help="a shipped experiment or a checkpoint file "
+                                                               "(default: h36m-semgcn-flip)")
+    p.add_argument("--min-confidence", type=float, default=0.2, help="joints below it count as missing (default 0.2)")
+    p.add_argument("--no-flip", action="store_true", help="no test-time flipping")
+    p.add_argument("--bone-length", help="rescale each pose: 'canonical' or a total bone length in metres")
+    p.add_argument("--out", help="output JSON (default: print it)")
+    p.add_argument("--plot", help="also write a self-contained interactive 3D viewer (HTML)")
+    p.add_argument("--device", default="cpu")
+    p.set_defaults(func=cmd_lift)
+
+    p = sub.add_parser("lift-accuracy", help="Protocol #1/#2 of `lift` per keypoint format on Human3.6M (chapter 12)")
+    p.add_argument("--h36m", metavar="PATH", help="directory holding data_3d_h36m.npz (default: $SEMGCN_H36M)")
+    p.add_argument("--model", default="h36m-semgcn-flip")
+    p.add_argument("--test-stride", type=int, default=10, help="every n-th test frame (default 10)")
+    p.add_argument("--no-flip", action="store_true", help="no test-time flipping")
+    p.add_argument("--out", help="write the numbers and their provenance to this JSON file")
+    p.set_defaults(func=cmd_lift_accuracy)
+
+    p = sub.add_parser("export", help="export a shipped network to ONNX and/or TorchScript")
+    p.add_argument("--model", default="h36m-semgcn-flip", help="a shipped experiment or a checkpoint file")
+    p.add_argument("--onnx", help="write ONNX here")
+    p.add_argument("--torchscript", help="write TorchScript here")
+    p.set_defaults(func=cmd_export)
     return parser
 
 

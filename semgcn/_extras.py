@@ -4,7 +4,8 @@ from __future__ import annotations
 import importlib.util
 
 #: Optional modules and the extra of ``pip install "semgcn[EXTRA]"`` that brings each.
-EXTRAS = {"plotly": "viz", "matplotlib": "viz", "ipywidgets": "viz", "h5py": "h5", "torchvision": "image"}
+EXTRAS = {"plotly": "viz", "matplotlib": "viz", "ipywidgets": "viz", "h5py": "h5", "torchvision": "image",
+          "onnx": "export", "onnxscript": "export", "onnxruntime": "export"}
 
 
 def hint(module: str) -> str:

@@ -148,7 +148,9 @@ class GraphNonLocal(nn.Module):
         ci = self.inter_channels
         weight = torch.cat((self.phi.weight, self.g.weight))
         bias = torch.cat((self.phi.bias, self.g.bias))
-        if self.pool == 2:
+        # The hand-written pair path pays off in the backward pass; tracing and exporting (TorchScript, ONNX)
+        # cannot see into autograd Functions, so they, and plain inference, take the generic path (same values).
+        if self.pool == 2 and torch.is_grad_enabled() and not torch.jit.is_tracing() and not torch.jit.is_scripting():
             xp = _NodeGather.apply(x, self.node_order, self.node_order_inverse)
             pooled = _HalvesMax.apply(F.linear(xp, weight, bias))
         else:

@@ -285,6 +285,22 @@ def sync_install_cells(book_dir="book", config_path="_config.yml", write: bool =
     return stale
 
 
+#: Printed output wraps at the text column instead of scrolling sideways (the
+#: book's "page fits" rule); code keeps its lines.
+_BOOK_CSS = """/* semgcn.viz.book */
+div.cell_output pre, div.output pre { white-space: pre-wrap; overflow-wrap: anywhere; }
+"""
+
+
+def _write_book_css(app, exception):
+    if exception is not None or app.builder.format != "html":
+        return
+    from pathlib import Path
+    static = Path(app.outdir) / "_static"
+    static.mkdir(parents=True, exist_ok=True)
+    (static / "semgcn-book.css").write_text(_BOOK_CSS)
+
+
 def setup(app):
     """Sphinx entry point: ship the installed plotly.js and MathJax with the
     built site, so it works offline (and remove duplicated inline scripts, see
@@ -293,5 +309,7 @@ def setup(app):
     app.connect("config-inited", _use_local_mathjax)
     app.connect("build-finished", _copy_mathjax)
     app.connect("build-finished", _copy_favicon)
+    app.connect("build-finished", _write_book_css)
+    app.add_css_file("semgcn-book.css")
     app.connect("html-page-context", _dedupe_scripts, priority=900)
     return {"version": _plotly_js_version(), "parallel_read_safe": True, "parallel_write_safe": True}

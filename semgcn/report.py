@@ -441,11 +441,11 @@ def convergence_markdown(names: Sequence[str], results_dir=None) -> str:
     rows = convergence_rows(names, results_dir)
     if not rows:
         return ""
-    lines = ["| experiment | epochs | best val. epoch | val. MPJPE (mm) | test MPJPE (mm) | test − val. | "
-             "last learning rate | still improving? |", "|---|---:|---:|---:|---:|---:|---:|---|"]
+    lines = ["| experiment | best epoch (of all) | val. MPJPE (mm) | test MPJPE (mm) | test − val. | "
+             "last learning rate | still improving? |", "|---|---:|---:|---:|---:|---:|---|"]
     for r in rows:
         lr = "–" if r["last_lr"] is None else f"{r['last_lr']:.2g}"
-        lines.append(f"| `{r['name']}` | {r['epochs']} | {r['best_epoch']} | {_fmt(r['best_val'], 1)} | "
+        lines.append(f"| `{r['name']}` | {r['best_epoch']} of {r['epochs']} | {_fmt(r['best_val'], 1)} | "
                      f"{_fmt(r['test'], 1)} | {_signed(r['gap'])} | {lr} | "
                      f"{'yes: best epoch at the end' if r['improving'] else 'no'} |")
     return "\n".join(lines)

@@ -286,11 +286,27 @@ def plot_pose_3d(poses, skeleton: Skeleton = H36M_SKELETON, *, gt=None, titles: 
         fig.update_layout({"scene" if i == 0 else f"scene{i + 1}": _scene_layout(ranges, convention)})
     if len(panels) == 1 and titles[0] and not title:
         title = titles[0]
-    fig.update_layout(height=height, margin=dict(l=0, r=0, t=40 if (title or any(titles)) else 10, b=0),
-                      title=dict(text=title) if title else None,
+    fig.update_layout(height=height, margin=dict(l=0, r=0, t=_top_margin(title, titles), b=0),
+                      title=_pinned_title(title),
                       showlegend=any(g is not None for g in gts),
                       legend=dict(orientation="h", yanchor="bottom", y=0.0, x=0.0))
     return fig
+
+
+def _pinned_title(title) -> dict | None:
+    """The figure title at the top of the figure (the rows below it: see :func:`_top_margin`)."""
+    return dict(text=title, y=1, yref="container", yanchor="top", pad=dict(t=10)) if title else None
+
+
+def _top_margin(title, titles, legend_on_top: bool = False) -> int:
+    """The top margin (px) that holds, one above the other, the figure's title,
+    a row of legend above the panels and the panel titles of several panels."""
+    top = 10 + (32 if title else 0) + (28 if legend_on_top else 0)
+    if len(titles) > 1 and any(titles):
+        top += 24
+    elif not title and titles and titles[0]:
+        top += 32  # one panel: its title is the figure's title
+    return top
 
 
 def _panel_title(title, pose, gt, show_error: bool, scale: float = 1.0, unit: str = "") -> str | None:
@@ -490,9 +506,10 @@ def plot_pose_2d(poses2d, skeleton: Skeleton = H36M_SKELETON, *, gt=None, titles
         fig.update_layout({xa: xopts, ya: yopts})
     if len(panels) == 1 and titles[0] and not title:
         title = titles[0]
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40 if (title or any(titles)) else 10, b=10),
-                      title=dict(text=title) if title else None, plot_bgcolor="white",
-                      showlegend=any(g is not None for g in gts),
+    legend = any(g is not None for g in gts)  # drawn above the panels
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=_top_margin(title, titles, legend), b=10),
+                      title=_pinned_title(title), plot_bgcolor="white",
+                      showlegend=legend,
                       legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0.0))
     return fig
 

@@ -17,7 +17,7 @@ import numpy as np
 from ..graph import H36M_SKELETON, Skeleton
 from .book import figure_html
 from .skeleton import (_cube_ranges, _scene_layout, as_numpy, plot_pose_2d, plot_pose_3d,
-                       plot_pose_3d_slider, pose2d_traces, pose3d_traces, to_display)
+                       plot_pose_3d_slider, pose2d_traces, pose3d_traces, slider_side_pad, to_display)
 
 __all__ = ["in_live_kernel", "pose_explorer", "depth_ambiguity_widget", "move_along_ray", "project_pinhole"]
 
@@ -227,10 +227,13 @@ def _depth_figure(pose, j, offsets, skeleton, focal, center, image_size, height)
     fig.frames = frames
     anim = dict(mode="immediate", frame=dict(duration=0, redraw=True), transition=dict(duration=0))
     start = int(np.argmin(np.abs(np.asarray(offsets))))
+    labels = [f"{o:+.3g}" for o in offsets]
+    # the slider starts below the image's x-axis title; its end labels stay inside the figure
     fig.update_layout(sliders=[dict(active=start, currentvalue=dict(prefix=f"{name} depth offset: "),
-                                    steps=[dict(method="animate", label=f"{o:+.3g}", args=[[str(k)], anim])
-                                           for k, o in enumerate(offsets)], pad=dict(t=10))],
-                      height=height, margin=dict(l=10, r=0, t=40, b=10), showlegend=False)
+                                    steps=[dict(method="animate", label=lab, args=[[str(k)], anim])
+                                           for k, lab in enumerate(labels)],
+                                    x=0.0, len=1.0, pad=dict(t=50, **slider_side_pad(labels)))],
+                      height=height, margin=dict(l=10, r=0, t=40, b=130), showlegend=False)
     # show the starting (unmoved) pose first
     for t, f in zip(fig.data[n_fixed:], frames[start].data):
         t.x, t.y, t.z = f.x, f.y, f.z
@@ -248,7 +251,7 @@ def _mixed_subplots(height, name):
 def depth_ambiguity_widget(pose_cam, *, skeleton: Skeleton = H36M_SKELETON, joint="RWrist",
                            focal=(1145.0, 1145.0), center=(512.0, 515.0), image_size=(1000, 1002),
                            offset_range: float | None = None, steps: int = 11, static: bool | None = None,
-                           height: int = 440):
+                           height: int = 500):
     """Why 2D-to-3D lifting is ambiguous: slide a joint along its camera ray.
 
     Args:

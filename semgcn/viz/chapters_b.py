@@ -138,46 +138,43 @@ def image_framework_svg(levels: Sequence[str] = ("conv1", "conv2", "conv3", "con
     joints (RoIAlign, one box per joint) and concatenated with the 2D
     coordinates -> SemGCN with channel-wise SemGConv (Eq. 3) -> 3D pose,
     trained with the integral loss (2D) and Eq. 7 (3D)."""
-    width, height = 900, 330
+    # Top to bottom, 360 units wide, so that the text stays legible on a phone.
+    width, height = 360, 552
     body = [f"<rect width='{width}' height='{height}' fill='white'/>"]
-    # the image
-    body.append("<rect x='14' y='92' width='92' height='112' rx='4' fill='#f7f7f7' stroke='#333' stroke-width='1.2'/>")
-    body += _mini_skeleton(60, 145, 1.15)
-    body.append(f"<text x='60' y='222' text-anchor='middle' font-size='12' {_FONT}>image I</text>")
-    # backbone
-    body += _box(140, 80, 150, 136, ["2D pose network", "ResNet backbone", "+ deconvolutions"], _FILL["cnn"])
-    body += _arrow(106, 148, 136, 148)
-    for i, name in enumerate(levels):   # feature levels leave the backbone at the bottom
-        x = 152 + i * 36
-        body.append(f"<line x1='{x}' y1='216' x2='{x}' y2='262' stroke='#777' stroke-width='1.4' "
-                    f"stroke-dasharray='4 3'/>")
-        body.append(f"<text x='{x}' y='276' text-anchor='middle' font-size='10' fill='#444' {_FONT}>{name}</text>")
-    body.append("<line x1='152' y1='262' x2='424' y2='262' stroke='#777' stroke-width='1.4' stroke-dasharray='4 3'/>")
-    body += _arrow(424, 262, 424, 232)
-    # heatmaps and soft-argmax
-    body += _box(330, 36, 130, 64, ["heatmaps", "soft-argmax"], _FILL["cnn"], size=12)
-    body += _arrow(290, 110, 326, 80)
-    body.append(f"<text x='395' y='24' text-anchor='middle' font-size='11' fill='#444' {_FONT}>"
-                f"integral loss on 2D joints</text>")
-    # pooling
-    body += _box(352, 150, 150, 80, ["perceptual feature", "pooling (RoIAlign)", "box = mean bone"], _FILL["pool"],
-                 size=12)
-    body += _arrow(410, 100, 410, 146, label="2D joints", label_dy=0)
-    # concatenation
-    body += _box(540, 110, 110, 80, ["concatenate", "2D + features", "per joint"], _FILL["data"], size=12)
-    body += _arrow(460, 68, 595, 68)
-    body += _arrow(595, 68, 595, 106)
-    body += _arrow(502, 190, 536, 160)
-    # SemGCN
-    body += _box(688, 110, 110, 80, ["SemGCN", "channel-wise", "SemGConv (Eq. 3)"], _FILL["res"], size=12)
-    body += _arrow(650, 150, 684, 150)
-    body += _arrow(798, 150, 832, 150)
-    body.append(f"<text x='838' y='146' font-size='12' {_FONT}>3D</text>")
-    body.append(f"<text x='838' y='162' font-size='12' {_FONT}>pose</text>")
-    body.append(f"<text x='743' y='214' text-anchor='middle' font-size='11' fill='#444' {_FONT}>"
-                f"loss: joints + bones (Eq. 7)</text>")
-    body.append(f"<text x='14' y='{height - 12}' font-size='11' fill='#444' {_FONT}>Training: (1) 2D network alone; "
-                f"(2) 2D network frozen, SemGCN trained; (3) everything fine-tuned together.</text>")
+    # the image, then the 2D network
+    body.append("<rect x='16' y='16' width='84' height='104' rx='4' fill='#f7f7f7' stroke='#333' "
+                "stroke-width='1.2'/>")
+    body += _mini_skeleton(58, 64, 1.05)
+    body.append(f"<text x='58' y='136' text-anchor='middle' font-size='12' {_FONT}>image I</text>")
+    body += _box(140, 26, 204, 84, ["2D pose network", "ResNet backbone", "+ deconvolutions"], _FILL["cnn"])
+    body += _arrow(100, 68, 136, 68)
+    # left: heatmaps and soft-argmax; right: features of every level, pooled at the joints
+    body += _box(16, 170, 150, 64, ["heatmaps", "soft-argmax"], _FILL["cnn"], size=13)
+    body += _arrow(180, 110, 120, 166)
+    body.append(f"<text x='16' y='252' font-size='12' fill='#444' {_FONT}>integral loss</text>")
+    body.append(f"<text x='16' y='267' font-size='12' fill='#444' {_FONT}>on 2D joints</text>")
+    body += _box(194, 170, 150, 80, ["feature pooling", "(RoIAlign)", "box = mean bone"], _FILL["pool"], size=13)
+    body.append("<line x1='290' y1='110' x2='290' y2='164' stroke='#777' stroke-width='1.4' "
+                "stroke-dasharray='4 3' marker-end='url(#arrow)'/>")
+    for k, part in enumerate((", ".join(levels[:2]) + ",", ", ".join(levels[2:]))):
+        body.append(f"<text x='284' y='{130 + 14 * k}' text-anchor='end' font-size='11' fill='#444' {_FONT}>"
+                    f"{escape(part)}</text>")
+    body += _arrow(166, 202, 190, 202)
+    body.append(f"<text x='178' y='194' text-anchor='middle' font-size='10' fill='#444' {_FONT}>2D</text>")
+    # concatenation, SemGCN, 3D pose
+    body += _box(100, 300, 160, 64, ["concatenate", "2D + features per joint"], _FILL["data"], size=13)
+    body += _arrow(91, 234, 150, 296)
+    body += _arrow(269, 250, 220, 296)
+    body += _box(100, 400, 160, 70, ["SemGCN", "channel-wise", "SemGConv (Eq. 3)"], _FILL["res"], size=13)
+    body += _arrow(180, 364, 180, 396)
+    body += _arrow(180, 470, 180, 500)
+    body.append(f"<text x='188' y='496' font-size='13' {_FONT}>3D pose</text>")
+    for k, part in enumerate(("loss: joints", "+ bones", "(Eq. 7)")):
+        body.append(f"<text x='92' y='{422 + 15 * k}' text-anchor='end' font-size='12' fill='#444' {_FONT}>"
+                    f"{part}</text>")
+    for k, line in enumerate(["Training: (1) 2D network alone; (2) 2D network",
+                              "frozen, SemGCN trained; (3) all fine-tuned together."]):
+        body.append(f"<text x='16' y='{526 + 16 * k}' font-size='12' fill='#444' {_FONT}>{escape(line)}</text>")
     return _svg(width, height, body, "Image-feature framework (Fig. 3 of the paper)")
 
 

@@ -463,15 +463,15 @@ def reproducibility_markdown(results_dir=None) -> str:
     lines = []
     versions_seen = set()
     if names:
-        lines += ["| run | MPJPE (mm) | data | hardware | epochs | time | command |",
-                  "|---|---:|---|---|---:|---:|---|"]
+        lines += ["| run | MPJPE (mm) | data | hardware | epochs, time | command |",
+                  "|---|---:|---|---|---:|---|"]
         extra = []
         for name in names:
             try:
                 with open(root / name / "record.json") as f:
                     rec = json.load(f)
             except (OSError, ValueError) as exc:
-                lines.append(f"| `{name}` | unreadable record: {_cell(exc)} | – | – | – | – | – |")
+                lines.append(f"| `{name}` | unreadable record: {_cell(exc)} | – | – | – | – |")
                 continue
             test = rec.get("test") or {}
             hist = rec.get("history") or {}
@@ -483,8 +483,9 @@ def reproducibility_markdown(results_dir=None) -> str:
             command = (f"`{args}`" if args else "–") if args is not None else f"`{command}`"
             lines.append("| " + " | ".join(_cell(c) for c in (
                 f"`{name}`", _fmt(test.get("mpjpe"), 1), data_class((rec.get("data") or {}).get("source")),
-                hardware_class(rec.get("hardware")), len(hist.get("epoch", [])) or "–",
-                format_duration(rec.get("train_seconds")), command)) + " |")
+                hardware_class(rec.get("hardware")),
+                f"{len(hist.get('epoch', [])) or '–'}, {format_duration(rec.get('train_seconds'))}",
+                command)) + " |")
             cross = rec.get("cross_eval") or {}
             if "test" in cross:
                 extra.append(f"- `{name}` evaluated on {data_class(cross.get('source', 'other data'))}: MPJPE "

@@ -132,8 +132,8 @@ def test_reproducibility_page_lists_every_shipped_number(tmp_path, real_record):
     page = report.reproducibility_markdown(tmp_path)
     assert f"| {real_record['test']['mpjpe']:.1f} |" in page   # the test MPJPE of every shipped run
     head, row = page.splitlines()[0], next(line for line in page.splitlines() if line.startswith("| `h36m-semgcn`"))
-    assert head == "| run | MPJPE (mm) | data | hardware | epochs | time | command |"
-    assert row.endswith("| `--h36m PATH` |") and row.count("|") == 8   # one compact row per run
+    assert head == "| run | MPJPE (mm) | data | hardware | epochs, time | command |"
+    assert row.endswith("| `--h36m PATH` |") and row.count("|") == 7   # one compact row per run
     assert "`python -m semgcn experiment RUN`" in page
     assert "| `synthetic-semgcn` |" in page and "123.46" in page
     assert "--flip-test" not in page

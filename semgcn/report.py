@@ -796,15 +796,20 @@ def benchmark_markdown(path=None, results_dir=None) -> str:
                [f"share of the matmul rate, batch {b} (products alone)" for b in sizes] + \
                ["one pose (ms)", f"8192 poses in chunks of {res.get('inference_chunk', '?')} (poses/s{per})",
                 f"8192 poses in one pass (poses/s{per})"]
-        lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
+        columns = []
         for name, m in models.items():
             train = {int(b): v for b, v in m["train"].items()}
-            cells = [f"`{name}`"] + [f"{train[b]['poses_per_second']:,.0f}" if b in train else "–" for b in sizes]
+            cells = [f"{train[b]['poses_per_second']:,.0f}" if b in train else "–" for b in sizes]
             cells += [_share(train.get(b, {})) for b in sizes]
             cells += [f"{m['latency_ms']:.2f}", f"{m['inference_poses_per_second']:,.0f}",
                       f"{m['inference_poses_per_second_one_pass']:,.0f}" if "inference_poses_per_second_one_pass" in m
                       else "–"]
-            lines.append("| " + " | ".join(cells) + " |")
+            columns.append(cells)
+        # one row per measurement, one column per model: narrow enough for the text column
+        lines = ["| measurement | " + " | ".join(f"`{name}`" for name in models) + " |",
+                 "|---|" + "---:|" * len(models)]
+        for r, label in enumerate(head[1:]):
+            lines.append(f"| {label} | " + " | ".join(col[r] for col in columns) + " |")
         matmul = res["matmul_gflops"], res.get("matmul_gflops_end", res["matmul_gflops"])
         lines += ["", f"{res['device']}, {res['clock']} clock; float32 matmul "
                       f"(2048 x 2048) {matmul[0]:.1f} GFLOP/s at the start and {matmul[1]:.1f} at the end of the run. "

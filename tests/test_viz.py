@@ -110,7 +110,7 @@ def test_models_side_by_side_share_one_equal_aspect_cube():
         assert lengths == pytest.approx([lengths[0]] * 3)
     assert scenes[0].xaxis.range == scenes[1].xaxis.range
     titles = [a.text for a in fig.layout.annotations]
-    assert titles[0].startswith("A: MPJPE") and titles[0].endswith("mm")
+    assert titles[0].startswith("A<br>MPJPE") and titles[0].endswith("mm")  # error on a line of its own
 
 
 def test_camera_convention_draws_y_down_upright():

@@ -265,7 +265,10 @@ def plot_pose_3d(poses, skeleton: Skeleton = H36M_SKELETON, *, gt=None, titles: 
     titles = list(titles) if titles is not None else names
     if len(titles) != len(panels):
         raise ValueError(f"{len(titles)} titles for {len(panels)} panels")
-    titles = [_panel_title(t, p, g, show_error, error_scale, error_unit) for t, p, g in zip(titles, panels, gts)]
+    # side-by-side panels put the error on a line of its own (narrow panels on a phone)
+    sep = "<br>" if len(panels) > 1 else ": "
+    titles = [_panel_title(t, p, g, show_error, error_scale, error_unit, sep)
+              for t, p, g in zip(titles, panels, gts)]
     fig = _subplots(len(panels), "scene", titles, height) if len(panels) > 1 else go.Figure()
     everything = []
     for i, (p, g) in enumerate(zip(panels, gts)):
@@ -303,17 +306,18 @@ def _top_margin(title, titles, legend_on_top: bool = False) -> int:
     a row of legend above the panels and the panel titles of several panels."""
     top = 10 + (32 if title else 0) + (28 if legend_on_top else 0)
     if len(titles) > 1 and any(titles):
-        top += 24
+        top += 22 * max((t or "").count("<br>") + 1 for t in titles) + 2
     elif not title and titles and titles[0]:
         top += 32  # one panel: its title is the figure's title
     return top
 
 
-def _panel_title(title, pose, gt, show_error: bool, scale: float = 1.0, unit: str = "") -> str | None:
+def _panel_title(title, pose, gt, show_error: bool, scale: float = 1.0, unit: str = "",
+                 sep: str = ": ") -> str | None:
     if gt is None or not show_error:
         return title
     err = f"MPJPE {_mpjpe(pose, gt) * scale:.1f} {unit}" if unit else f"error {_mpjpe(pose, gt) * scale:.3g}"
-    return f"{title}: {err}" if title else err
+    return f"{title}{sep}{err}" if title else err
 
 
 def plot_pose_3d_slider(poses, skeleton: Skeleton = H36M_SKELETON, *, gt=None,

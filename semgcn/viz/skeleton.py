@@ -230,9 +230,10 @@ def _mpjpe(pred: np.ndarray, gt: np.ndarray) -> float:
 def _subplots(n: int, kind: str, titles, height: int, horizontal_spacing: float = 0.02):
     from plotly.subplots import make_subplots
 
-    return make_subplots(rows=1, cols=n, specs=[[{"type": kind}] * n],
-                         subplot_titles=[t or "" for t in titles] if any(titles) else None,
-                         horizontal_spacing=horizontal_spacing)
+    fig = make_subplots(rows=1, cols=n, specs=[[{"type": kind}] * n],
+                        subplot_titles=[t or "" for t in titles] if any(titles) else None,
+                        horizontal_spacing=horizontal_spacing)
+    return fig.update_annotations(font_size=13)  # panel titles fit narrow panels (a phone)
 
 
 def plot_pose_3d(poses, skeleton: Skeleton = H36M_SKELETON, *, gt=None, titles: Sequence[str] | None = None,

@@ -37,6 +37,7 @@ check it against the one-call API):
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -157,6 +158,7 @@ def convert_keypoints(points: np.ndarray, fmt="coco17", valid: np.ndarray | None
         raise ValueError(f"keypoints in format {fmt if isinstance(fmt, str) else 'mapping'} must have shape "
                          f"(N, {len(names)}, 2) or ({len(names)}, 2), got {points.shape[1:] if points.ndim == 3 else points.shape}")
     ok = np.isfinite(points).all(-1) if valid is None else (np.asarray(valid, bool) & np.isfinite(points).all(-1))
+    points = np.where(ok[..., None], points, np.nan)   # an unusable joint is missing, whatever its coordinates
     src = {n: (points[:, i], ok[:, i]) for i, n in enumerate(names)}
     out, good = {}, {}
 
@@ -183,8 +185,9 @@ def convert_keypoints(points: np.ndarray, fmt="coco17", valid: np.ndarray | None
     filled = ~np.stack([good[n] for n in H36M_JOINT_NAMES], axis=1)
     parents = H36M_SKELETON.parents
     for j in range(len(H36M_JOINT_NAMES)):   # parents come before children in the skeleton's order
-        if parents[j] >= 0:
-            joints[:, j] = np.where(filled[:, j, None], joints[:, parents[j]], joints[:, j])
+        if parents[j] >= 0:   # a joint nothing could make takes its parent's place
+            lost = ~np.isfinite(joints[:, j]).all(-1)
+            joints[:, j] = np.where(lost[:, None], joints[:, parents[j]], joints[:, j])
     bad = ~np.isfinite(joints).all(-1)
     if bad.any():
         pose, joint = map(int, np.argwhere(bad)[0])
@@ -276,14 +279,17 @@ class Lifter:
             out = 0.5 * (out + mirror_targets(predict(self.model, mirror_inputs(x, camera, centre))))
         return out - out[:, :1]
 
-    def lift(self, keypoints, format="coco17", image_size=(1000, 1000), intrinsics=None, confidences=None,
+    def lift(self, keypoints, format="coco17", image_size=None, intrinsics=None, confidences=None,
              min_confidence: float = 0.2, flip: bool = True, bone_length: float | str | None = None) -> LiftResult:
         """Lift pixel keypoints ``(J, 2)`` or ``(N, J, 2)`` (numpy or torch) to 3D; see the module docstring.
 
         ``bone_length``: ``None`` (the network's own scale), ``"canonical"``
-        (the mean Human3.6M training skeleton's total bone length) or a number
-        in metres: each pose is rescaled so that its 15 bones add up to it.
+        (:func:`canonical_bone_length`) or a number in metres: each pose is
+        rescaled so that its 15 bones add up to it.  ``image_size`` is
+        required: the camera model depends on it.
         """
+        if image_size is None:
+            raise ValueError("image_size=(width, height) in pixels is required: the camera model depends on it")
         as_torch = isinstance(keypoints, torch.Tensor)
         points = keypoints.detach().cpu().numpy() if as_torch else np.asarray(keypoints, dtype=np.float64)
         single = points.ndim == 2
@@ -318,8 +324,10 @@ class Lifter:
     __call__ = lift
 
 
+@functools.lru_cache(maxsize=1)
 def canonical_bone_length() -> float:
-    """Total length (metres) of the 15 bones of the embedded synthetic data's mean training skeleton."""
+    """Total length (metres) of the 15 bones of the mean skeleton of the embedded synthetic training poses
+    (their virtual subjects take their proportions from the Human3.6M training subjects; chapter 1)."""
     from .data import load_pose_data
     from .metrics import bone_vectors
     targets = load_pose_data("synthetic", num_train=2000, num_val=10, num_test=10).train.targets
@@ -329,7 +337,7 @@ def canonical_bone_length() -> float:
 _LIFTERS: dict = {}
 
 
-def lift(keypoints, format="coco17", image_size=(1000, 1000), intrinsics=None, confidences=None, model=DEFAULT_MODEL,
+def lift(keypoints, format="coco17", image_size=None, intrinsics=None, confidences=None, model=DEFAULT_MODEL,
          device="cpu", flip: bool = True, min_confidence: float = 0.2, bone_length=None) -> LiftResult:
     """One call: 2D keypoints in pixels -> root-relative 3D joints in metres (see the module docstring).
 

@@ -69,6 +69,9 @@ def test_missing_joints_are_filled_and_reported():
     kp[2, format_names("coco17").index("left_hip")] = np.nan
     with pytest.raises(ValueError, match="pose 2 has no usable Hip"):
         convert_keypoints(kp, "coco17")
+    conf[3, format_names("coco17").index("right_hip")] = 0.05   # a low-confidence hip counts as missing
+    with pytest.raises(ValueError, match="pose 3 has no usable Hip"):
+        convert_keypoints(np.nan_to_num(kp, nan=500.0), "coco17", conf >= 0.2)
 
 
 def test_single_batch_numpy_and_torch_agree(lifter):
@@ -103,19 +106,21 @@ def test_api_equals_predict_on_the_training_pipeline_input(lifter, test_poses):
 def test_bad_input_gives_clear_errors(lifter):
     kp = np.full((17, 2), 500.0)
     with pytest.raises(ValueError, match=r"shape \(N, 17, 2\)"):
-        lifter.lift(np.zeros((16, 2)), "coco17")
+        lifter.lift(np.zeros((16, 2)), "coco17", image_size=(1000, 1000))
     with pytest.raises(ValueError, match="unknown keypoint format"):
-        lifter.lift(kp, "openpose25")
+        lifter.lift(kp, "openpose25", image_size=(1000, 1000))
     with pytest.raises(ValueError, match="image_size"):
         lifter.lift(kp, "coco17", image_size=(0, 100))
     with pytest.raises(ValueError, match="intrinsics"):
-        lifter.lift(kp, "coco17", intrinsics=(0, 1, 2, 3))
+        lifter.lift(kp, "coco17", image_size=(1000, 1000), intrinsics=(0, 1, 2, 3))
     with pytest.raises(ValueError, match="confidences must have shape"):
-        lifter.lift(kp, "coco17", confidences=np.ones(16))
+        lifter.lift(kp, "coco17", image_size=(1000, 1000), confidences=np.ones(16))
     with pytest.raises(ValueError, match="neither a checkpoint file nor a shipped experiment"):
         Lifter.from_pretrained("no-such-model")
     assert set(FORMATS) == {"h36m16", "h36m17", "h36m32", "coco17", "mpii16"}
-    assert lift(kp, "coco17").joints3d.shape == (16, 3)
+    with pytest.raises(ValueError, match="image_size=.* is required"):
+        lift(kp, "coco17")
+    assert lift(kp, "coco17", image_size=(1000, 1000)).joints3d.shape == (16, 3)
 
 
 def _cli(*args, cwd):

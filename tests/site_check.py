@@ -717,7 +717,7 @@ def select_pages(root: Path, patterns=None) -> list:
     return pages
 
 
-def check_pages_in_browser(root: Path, report: Report, *, page_timeout: float = 40.0,
+def check_pages_in_browser(root: Path, report: Report, *, page_timeout: float = 120.0,
                            screenshots: Path | None = None, chrome: str | None = None,
                            chromedriver: str | None = None, widths=WIDTHS, pages=None,
                            reload: bool = False) -> None:
@@ -815,7 +815,7 @@ def _screenshot(driver, path: Path, width: int, max_height: int = 30000) -> None
     path.write_bytes(base64.b64decode(shot["data"]))
 
 
-def check_site(root, *, browser: bool = True, page_timeout: float = 40.0, screenshots=None,
+def check_site(root, *, browser: bool = True, page_timeout: float = 120.0, screenshots=None,
                widths=WIDTHS, pages=None, known_problems=DEFAULT_KNOWN_PROBLEMS,
                reload: bool = False) -> Report:
     """Run every check on the built site ``root`` and return the report.
@@ -849,7 +849,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("site", nargs="?", default="_build/html", help="the built site (default: _build/html)")
     parser.add_argument("--no-browser", action="store_true", help="only the link and notebook checks")
-    parser.add_argument("--page-timeout", type=float, default=40.0, help="seconds to wait for a page's figures")
+    parser.add_argument("--page-timeout", type=float, default=120.0,
+                        help="seconds to wait for a page's figures (default 120: a long chapter on a busy 2-core machine)")
     parser.add_argument("--widths", type=int, nargs="+", default=list(WIDTHS),
                         help="page widths in CSS px (default: 1400 390)")
     parser.add_argument("--pages", nargs="+", metavar="GLOB", help="only these pages (path or name globs)")

@@ -270,13 +270,18 @@ def cmd_experiment(args) -> int:
     return 0
 
 
-def cmd_left_right(args) -> int:
-    from .analysis import left_right_markdown, run_left_right
+def _require_h36m(args, command: str) -> None:
+    """Commands that only make sense on Human3.6M: a path, and a test stride >= 1."""
     from .data import default_source
     if default_source(args.h36m) != "h36m":
-        raise CliError("left-right needs Human3.6M: pass --h36m PATH or set SEMGCN_H36M")
+        raise CliError(f"{command} needs Human3.6M: pass --h36m PATH or set SEMGCN_H36M")
     if args.test_stride < 1:
         raise CliError(f"--test-stride must be >= 1, got {args.test_stride}")
+
+
+def cmd_left_right(args) -> int:
+    from .analysis import left_right_markdown, run_left_right
+    _require_h36m(args, "left-right")
     from .train import pick_device
     result = run_left_right(args.h36m, names=args.experiments, out=args.out, results_dir=args.results_dir,
                             test_stride=args.test_stride, device=pick_device(args.device))
@@ -348,13 +353,9 @@ def cmd_lift(args) -> int:
 
 def cmd_lift_accuracy(args) -> int:
     import datetime
-    from .data import default_source
     from .lifting import FORMATS, format_accuracy
     from .train import _git_commit, atomic_write_json, hardware_description
-    if default_source(args.h36m) != "h36m":
-        raise CliError("lift-accuracy needs Human3.6M: pass --h36m PATH or set SEMGCN_H36M")
-    if args.test_stride < 1:
-        raise CliError(f"--test-stride must be >= 1, got {args.test_stride}")
+    _require_h36m(args, "lift-accuracy")
     result = format_accuracy(args.h36m, tuple(FORMATS), args.model, args.test_stride, flip=not args.no_flip)
     result.update({"data": f"Human3.6M S9, S11, every {args.test_stride}th frame, 4 cameras, ground-truth 2D "
                            f"as each format's pixels", "hardware": hardware_description("cpu"),

@@ -374,37 +374,36 @@ def _install_ops():
             out[k] = v
         return out
 
+    def target(p, kind, op):
+        """The dict or list below what an opcode adds to it (popped; the caller pushes it back)."""
+        container = p.pop()
+        if not isinstance(container, kind):
+            p.fail(f"malformed pickle: {op} on a non-{kind.__name__}")
+        return container
+
     def setitems(p):
         items = p.pop_mark()
-        target = p.pop()
-        if not isinstance(target, dict):
-            p.fail("malformed pickle: SETITEMS on a non-dict")
-        target.update(dict_from(p, items))
-        p.stack.append(target)
+        d = target(p, dict, "SETITEMS")
+        d.update(dict_from(p, items))
+        p.stack.append(d)
 
     def setitem(p):
         v, k = p.pop(), p.pop()
-        target = p.pop()
-        if not isinstance(target, dict):
-            p.fail("malformed pickle: SETITEM on a non-dict")
-        target.update(dict_from(p, [k, v]))
-        p.stack.append(target)
+        d = target(p, dict, "SETITEM")
+        d.update(dict_from(p, [k, v]))
+        p.stack.append(d)
 
     def appends(p):
         items = p.pop_mark()
-        target = p.pop()
-        if not isinstance(target, list):
-            p.fail("malformed pickle: APPENDS on a non-list")
-        target.extend(items)
-        p.stack.append(target)
+        lst = target(p, list, "APPENDS")
+        lst.extend(items)
+        p.stack.append(lst)
 
     def append(p):
         v = p.pop()
-        target = p.pop()
-        if not isinstance(target, list):
-            p.fail("malformed pickle: APPEND on a non-list")
-        target.append(v)
-        p.stack.append(target)
+        lst = target(p, list, "APPEND")
+        lst.append(v)
+        p.stack.append(lst)
 
     def stack_global(p):
         name, module = p.pop(), p.pop()

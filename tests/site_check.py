@@ -55,6 +55,15 @@ Checks (the name in brackets is what a known-problems entry refers to):
      grip, labels, buttons), or one of these is cut off at the figure's edge
      (plotly itself thins out slider step labels that would collide).
 
+5. **Live figures** ``[live-model]`` (``semgcn.viz.live_model``, chapters 1 and 12), on pages that
+   have one, at the first width: the figure starts (no static fallback left, both canvases drawn);
+   a mouse drag and a touch drag of a joint (real input events) move the joint and change the 3D
+   answer; for each network, the page's answers to the 20 inputs of
+   ``_static/semgcn-live/testvectors.json`` equal PyTorch's there within 1e-4 m; a figure whose
+   files cannot be loaded falls back to its static picture with a note; the exported networks
+   match the shipped weights (``check_live_files``).  The time per update during a drag (forward
+   pass and drawing, median) is reported as a note.
+
 Known problems: ``tests/site_known_problems.json`` (the default
 ``--known-problems`` file) lists ``{"page", "width", "check"}`` entries
 (``width`` null: every width) that are reported as ``known`` but do not fail
@@ -754,6 +763,8 @@ def check_pages_in_browser(root: Path, report: Report, *, page_timeout: float = 
                     if k == 0:  # the functional checks do not depend on the width
                         _judge_page(rel, driver.execute_script(_INSPECT_JS), driver.get_log("browser"), base,
                                     report)
+                        if driver.execute_script("return document.querySelectorAll('.semgcn-live').length"):
+                            check_live_figures(driver, root, rel, report, timeout=page_timeout)
                 else:  # the page reflows to the new width; responsive plotly figures redraw themselves
                     _wait_until_resized(driver, page_timeout)
                 if driver.execute_script(_UNFOLD_JS):
@@ -801,6 +812,179 @@ def _judge_page(rel: str, state: dict, logs: list, base: str, report: Report) ->
             report.fail(rel, f"a widget is printed as text instead of shown: {text.strip()[:80]!r}", check="widget")
     for url in sorted(set(state["external"])):
         report.note(rel, f"loads an external resource: {url}")
+
+
+# --- 5. live figures -------------------------------------------------------------
+
+LIVE_TOLERANCE = 1e-4      # metres: the page's 3D answer against PyTorch's
+LIVE_SLOW_MS = 200.0       # a median update slower than this fails (the goal on a laptop: under 50 ms)
+
+_LIVE_STATE_JS = r"""
+return Array.from(document.querySelectorAll('.semgcn-live')).map(e => {
+  const drawn = Array.from(e.querySelectorAll('canvas')).map(c => {
+    if (!c.width) return false;
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    for (let i = 0; i < d.length; i += 4) if (d[i + 3] && (d[i] < 200 || d[i + 1] < 200 || d[i + 2] < 200)) return true;
+    return false;
+  });
+  const fallback = e.querySelector('.semgcn-live-fallback');
+  return {state: e.getAttribute('data-state'), note: (e.querySelector('.semgcn-live-note') || {}).textContent,
+          fallbackShown: !!fallback && !fallback.hidden && fallback.getClientRects().length > 0,
+          canvases: drawn.length, drawn: drawn.filter(Boolean).length};
+});
+"""
+
+_LIVE_RUN_JS = r"""
+const done = arguments[arguments.length - 1];
+const fig = document.querySelectorAll('.semgcn-live')[arguments[0]].semgcnLive, inputs = arguments[1];
+(async () => {
+  const out = {};
+  for (const name of fig.models()) {
+    await fig.setModel(name);
+    out[name] = inputs.map(p => fig.setPose(p));
+  }
+  return out;
+})().then(out => done({ok: true, out: out}), err => done({ok: false, error: String(err)}));
+"""
+
+# Mount a copy of the first figure with a folder that does not exist: it must keep its static picture.
+_LIVE_BROKEN_JS = r"""
+const done = arguments[arguments.length - 1];
+const src = document.querySelector('.semgcn-live'), copy = document.createElement('div');
+copy.className = 'semgcn-live';
+copy.setAttribute('data-model', src.getAttribute('data-model'));
+copy.appendChild(src.querySelector('.semgcn-live-fallback').cloneNode(true));
+copy.querySelector('.semgcn-live-fallback').hidden = false;
+copy.style.position = 'absolute'; copy.style.left = '-5000px';
+document.body.appendChild(copy);
+window.SemgcnLive.mount(copy, 'semgcn-live-missing-folder/');
+const t0 = Date.now();
+(function wait() {
+  const st = copy.getAttribute('data-state');
+  if (st === 'error' || st === 'ready' || Date.now() - t0 > 10000) {
+    const fb = copy.querySelector('.semgcn-live-fallback');
+    done({state: st, fallback: !fb.hidden, img: !!fb.querySelector('img'),
+          note: copy.querySelector('.semgcn-live-note').textContent});
+    copy.remove();
+  } else { setTimeout(wait, 50); }
+})();
+"""
+
+
+def _drag(driver, start, end, touch: bool, steps: int = 12) -> None:
+    """A drag from ``start`` to ``end`` (viewport CSS px) with real input events (DevTools Input domain)."""
+    (x0, y0), (x1, y1) = start, end
+    path = [(x0 + (x1 - x0) * i / steps, y0 + (y1 - y0) * i / steps) for i in range(1, steps + 1)]
+    if touch:
+        driver.execute_cdp_cmd("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x0, "y": y0}]})
+        for x, y in path:
+            driver.execute_cdp_cmd("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
+            time.sleep(0.02)
+        driver.execute_cdp_cmd("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    else:
+        driver.execute_cdp_cmd("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x0, "y": y0})
+        driver.execute_cdp_cmd("Input.dispatchMouseEvent", {"type": "mousePressed", "x": x0, "y": y0,
+                                                            "button": "left", "buttons": 1, "clickCount": 1})
+        for x, y in path:
+            driver.execute_cdp_cmd("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x, "y": y,
+                                                                "button": "left", "buttons": 1})
+            time.sleep(0.02)
+        driver.execute_cdp_cmd("Input.dispatchMouseEvent", {"type": "mouseReleased", "x": x1, "y": y1,
+                                                            "button": "left", "buttons": 0, "clickCount": 1})
+    time.sleep(0.1)
+
+
+def check_live_figures(driver, root: Path, rel: str, report: Report, timeout: float = 60.0) -> None:
+    """The ``[live-model]`` checks of the module docstring, on the page loaded in ``driver``."""
+    def fail(what):
+        report.fail(rel, what, check="live-model")
+
+    start = time.time()
+    while True:
+        states = driver.execute_script(_LIVE_STATE_JS)
+        if all(s["state"] in ("ready", "error") for s in states) or time.time() > start + timeout:
+            break
+        time.sleep(0.2)
+    for k, s in enumerate(states):
+        if s["state"] != "ready":
+            fail(f"live figure #{k} did not start (state {s['state']!r}): {s['note']}")
+        elif s["fallbackShown"] or s["drawn"] != s["canvases"] or s["canvases"] != 2:
+            fail(f"live figure #{k} started but shows its fallback or has blank canvases ({s})")
+    if not states or states[0]["state"] != "ready":
+        return
+    folder = Path(root) / "_static" / "semgcn-live"
+    try:
+        from semgcn.viz.live_model import check_live_files
+        for problem in check_live_files(folder):
+            fail(problem)
+    except ImportError:
+        report.note(rel, "semgcn is not importable here: the exported networks' checksums were not checked")
+    vectors = json.loads((folder / "testvectors.json").read_text())
+
+    # Drags by mouse and by touch: the joint follows, the answer changes.
+    driver.execute_script("document.querySelector('.semgcn-live canvas').scrollIntoView({block: 'center'})")
+    time.sleep(0.2)
+    fig = "document.querySelectorAll('.semgcn-live')[0].semgcnLive"
+    for touch, joint in ((False, 15), (True, 12)):
+        before = driver.execute_script(f"return {fig}.output()")
+        pose0 = driver.execute_script(f"return {fig}.pose()")
+        p = driver.execute_script(f"return {fig}.jointClientPosition({joint})")
+        n0 = len(driver.execute_script(f"return {fig}.timings().update"))
+        _drag(driver, (p["x"], p["y"]), (p["x"] + 40, p["y"] - 30), touch=touch, steps=25 if not touch else 12)
+        after = driver.execute_script(f"return {fig}.output()")
+        pose1 = driver.execute_script(f"return {fig}.pose()")
+        moved = ((pose1[2 * joint] - pose0[2 * joint]) ** 2 + (pose1[2 * joint + 1] - pose0[2 * joint + 1]) ** 2) ** 0.5
+        change = max(abs(a - b) for a, b in zip(after, before))
+        others = max(abs(a - b) for j, (a, b) in enumerate(zip(pose1, pose0)) if j // 2 != joint)
+        how = "touch" if touch else "mouse"
+        if moved < 5 or others > 0:
+            fail(f"a {how} drag of joint {joint} moved it {moved:.1f} px in the image (other joints: "
+                 f"{others:.1f} px): the drag did not take")
+        elif change < 1e-3:
+            fail(f"a {how} drag of joint {joint} moved it {moved:.1f} px but the 3D answer changed by only "
+                 f"{change:.2g} m")
+        if not touch:
+            t = driver.execute_script(f"return {fig}.timings()")
+            upd, fwd = sorted(t["update"][n0:]), sorted(t["forward"][n0:])
+            if upd:
+                med, fmed = upd[len(upd) // 2], fwd[len(fwd) // 2]
+                report.note(rel, f"live figure: one update during a drag (network + drawing) takes {med:.1f} ms "
+                                 f"(median of {len(upd)}; forward pass alone {fmed:.1f} ms)")
+                if med > LIVE_SLOW_MS:
+                    fail(f"live figure: a drag update takes {med:.0f} ms (median), over {LIVE_SLOW_MS:.0f} ms")
+            else:
+                fail("a mouse drag triggered no update of the live figure")
+
+    # The page's numbers against PyTorch's.
+    driver.set_script_timeout(max(60, timeout))
+    result = driver.execute_async_script(_LIVE_RUN_JS, 0, vectors["inputs_px"])
+    if not result.get("ok"):
+        fail(f"live figure: running the test inputs failed: {result.get('error')}")
+    else:
+        worst = 0.0
+        for name, expected in vectors["outputs"].items():
+            got = result["out"].get(name)
+            if got is None:
+                fail(f"live figure: the page has no network {name!r}")
+                continue
+            err = max(abs(g - e) for gp, ep in zip(got, expected) for g, e in zip(gp, (v for j in ep for v in j)))
+            worst = max(worst, err)
+            if err > LIVE_TOLERANCE:
+                fail(f"live figure: {name} differs from PyTorch by {err:.2g} m on the test inputs "
+                     f"(tolerance {LIVE_TOLERANCE:g} m)")
+        report.note(rel, f"live figure: {len(vectors['inputs_px'])} inputs x {len(vectors['outputs'])} networks, "
+                         f"largest |browser - PyTorch| {worst:.2g} m")
+    # Back to what the reader sees first (the layout checks follow).
+    driver.execute_async_script("const done = arguments[arguments.length - 1], e = document.querySelector('.semgcn-live');"
+                                "e.semgcnLive.setModel(e.getAttribute('data-model')).then(() => {"
+                                "e.semgcnLive.setPreset(+(e.getAttribute('data-preset') || 0)); done(); }, done);")
+
+    # Without its files, a figure keeps its static picture and says why.
+    broken = driver.execute_async_script(_LIVE_BROKEN_JS)
+    if broken.get("state") != "error" or not broken.get("fallback") or not broken.get("img") \
+            or "could not start" not in (broken.get("note") or ""):
+        fail(f"live figure: without its files it does not fall back to its static picture with a note ({broken})")
+    driver.get_log("browser")   # drop the expected 404 of that last check
 
 
 def _screenshot(driver, path: Path, width: int, max_height: int = 30000) -> None:

@@ -89,7 +89,7 @@
     var state = {
       manifest: null, net: null, model: root.getAttribute("data-model"), preset: 0, pose: null, start: null,
       answer: null, ghost: null, dragging: -1, hover: -1, moved: -1, suggest: -1,
-      yaw: 35 * Math.PI / 180, pitch: 15 * Math.PI / 180, view: null, times: [], forwardTimes: []
+      yaw: -35 * Math.PI / 180, pitch: 15 * Math.PI / 180, view: null, times: [], forwardTimes: []
     };
     var ui = el("div", { "class": "semgcn-live-ui", hidden: "" });
     root.insertBefore(ui, root.firstChild);
@@ -232,9 +232,12 @@
         ctx.fillStyle = "#666";
         ctx.setLineDash(a[1] === "to camera" ? [3, 3] : []);
         ctx.beginPath(); ctx.moveTo(o[0] + ox, o[1] + oy); ctx.lineTo(e[0] + ox, e[1] + oy); ctx.stroke();
-        ctx.fillText(a[1], e[0] + ox + 3, e[1] + oy - 3);
+        var dx = e[0] - o[0], dy = e[1] - o[1], n = Math.hypot(dx, dy) || 1;   // label beyond the tip
+        ctx.textAlign = dx / n > 0.3 ? "left" : dx / n < -0.3 ? "right" : "center";
+        ctx.fillText(a[1], e[0] + ox + 5 * dx / n, e[1] + oy + 5 * dy / n + (dy / n > 0.3 ? 9 : dy / n < -0.3 ? -2 : 4));
       });
       ctx.setLineDash([]);
+      ctx.textAlign = "left";
       var ghost = [], pts = [];
       for (k = 0; k < m.joints.length; k++) {
         ghost.push(project([state.ghost[3 * k], state.ghost[3 * k + 1], state.ghost[3 * k + 2]], s));
@@ -419,7 +422,7 @@
     c3.addEventListener("pointercancel", stopTurning);
     views.addEventListener("click", function (e) {
       var v = e.target.getAttribute && e.target.getAttribute("data-view");
-      var angles = { camera: [0, 0], side: [90, 0], top: [0, 90], turned: [35, 15] }[v];
+      var angles = { camera: [0, 0], side: [90, 0], top: [0, 90], turned: [-35, 15] }[v];
       if (!angles) { return; }
       state.yaw = angles[0] * Math.PI / 180;
       state.pitch = angles[1] * Math.PI / 180;

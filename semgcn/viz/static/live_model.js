@@ -102,7 +102,8 @@
     var panels = el("div", { "class": "semgcn-live-panels" }, ui);
     var p2 = el("figure", { "class": "semgcn-live-panel" }, panels);
     el("figcaption", {}, p2, "2D input, the camera's image: drag a joint");
-    var c2 = el("canvas", { "class": "semgcn-live-2d", role: "img", "aria-label": "2D pose; drag its joints" }, p2);
+    var c2 = el("canvas", { "class": "semgcn-live-2d", role: "application",
+      "aria-label": "2D pose: drag its joints, or use the arrow keys (J picks the joint)" }, p2);
     var p3 = el("figure", { "class": "semgcn-live-panel" }, panels);
     var caption3 = el("figcaption", {}, p3, "3D answer: drag to turn it");
     var c3 = el("canvas", { "class": "semgcn-live-3d", role: "img", "aria-label": "the network's 3D answer" }, p3);
@@ -187,7 +188,8 @@
         ctx.beginPath();
         ctx.arc(pts[k][0], pts[k][1], 5, 0, 2 * Math.PI);
         ctx.fill();
-        if (k === state.dragging || k === state.hover || (k === state.suggest && state.moved < 0)) {
+        if (k === state.dragging || k === state.hover || (k === state.suggest && state.moved < 0)
+            || (k === state.moved && document.activeElement === c2)) {
           ctx.strokeStyle = "#111";
           ctx.lineWidth = 1.5;
           ctx.beginPath();
@@ -233,11 +235,12 @@
         ctx.setLineDash(a[1] === "to camera" ? [3, 3] : []);
         ctx.beginPath(); ctx.moveTo(o[0] + ox, o[1] + oy); ctx.lineTo(e[0] + ox, e[1] + oy); ctx.stroke();
         var dx = e[0] - o[0], dy = e[1] - o[1], n = Math.hypot(dx, dy) || 1;   // label beyond the tip
-        ctx.textAlign = dx / n > 0.3 ? "left" : dx / n < -0.3 ? "right" : "center";
-        ctx.fillText(a[1], e[0] + ox + 5 * dx / n, e[1] + oy + 5 * dy / n + (dy / n > 0.3 ? 9 : dy / n < -0.3 ? -2 : 4));
+        var tw = ctx.measureText(a[1]).width, lx = e[0] + ox + 5 * dx / n;
+        lx = dx / n > 0.3 ? lx : dx / n < -0.3 ? lx - tw : lx - tw / 2;    // left edge of the label
+        lx = Math.max(2, Math.min(s - 2 - tw, lx));                          // inside the canvas
+        ctx.fillText(a[1], lx, e[1] + oy + 5 * dy / n + (dy / n > 0.3 ? 9 : dy / n < -0.3 ? -2 : 4));
       });
       ctx.setLineDash([]);
-      ctx.textAlign = "left";
       var ghost = [], pts = [];
       for (k = 0; k < m.joints.length; k++) {
         ghost.push(project([state.ghost[3 * k], state.ghost[3 * k + 1], state.ghost[3 * k + 2]], s));
@@ -404,6 +407,30 @@
     c2.addEventListener("pointerleave", function () {
       if (state.hover >= 0 && state.dragging < 0) { state.hover = -1; draw2d(); }
     });
+
+    /* Keyboard: the 2D canvas takes focus; arrows move the chosen joint (Shift: faster), J picks the next. */
+    c2.setAttribute("tabindex", "0");
+    c2.addEventListener("keydown", function (e) {
+      var m = state.manifest, step = e.shiftKey ? 20 : 5, d = { ArrowLeft: [-1, 0], ArrowRight: [1, 0],
+        ArrowUp: [0, -1], ArrowDown: [0, 1] }[e.key];
+      var j = state.moved >= 0 ? state.moved : state.suggest >= 0 ? state.suggest : 0;
+      if (e.key === "j" || e.key === "J") {
+        state.moved = (j + 1) % m.joints.length;
+        update();
+        status.textContent = "Arrow keys move the " + readable(m.joints[state.moved]) + "; J picks the next joint.";
+        e.preventDefault();
+        return;
+      }
+      if (!d) { return; }
+      state.pose[2 * j] += d[0] * step;
+      state.pose[2 * j + 1] += d[1] * step;
+      state.moved = j;
+      update();
+      e.preventDefault();
+    });
+
+    c2.addEventListener("focus", function () { if (state.answer) { draw2d(); } });
+    c2.addEventListener("blur", function () { if (state.answer) { draw2d(); } });
 
     var turning = null;
     c3.addEventListener("pointerdown", function (e) {

@@ -35,6 +35,7 @@ picture of SemGCN's answer with a note saying why.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import html
 import io
@@ -213,6 +214,7 @@ def _reference():
     return float(ref["w"]), float(ref["h"])
 
 
+@functools.lru_cache(maxsize=1)
 def _synthetic_test():
     """``(inputs (N, 16, 2), action names (N,))`` of a small synthetic test split (fixed seed)."""
     from ..data import load_pose_data
@@ -230,14 +232,14 @@ def _to_pixels(inputs: np.ndarray) -> np.ndarray:
 def live_presets() -> list:
     """The figure's preset poses: ``[{"label", "pixels": (16, 2) list}]`` in reference-camera pixels."""
     inputs, actions = _synthetic_test()
-    px = _to_pixels(inputs)
+    px = _to_pixels(inputs.copy())
     return [{"label": f"{actions[i]} (synthetic test pose {i})", "pixels": px[i].tolist()} for i in _PRESETS]
 
 
 def live_test_inputs() -> np.ndarray:
     """The browser test's 20 fixed inputs, ``(20, 16, 2)`` reference-camera pixels: synthetic test poses,
     half of them with one to three joints moved by up to 60 px (as a reader's drag would)."""
-    px = _to_pixels(_synthetic_test()[0][:_NUM_TEST_VECTORS])
+    px = _to_pixels(_synthetic_test()[0][:_NUM_TEST_VECTORS].copy())
     rng = np.random.default_rng(17)
     for n in range(1, _NUM_TEST_VECTORS, 2):
         joints = rng.choice(16, size=rng.integers(1, 4), replace=False)

@@ -818,6 +818,7 @@ def _judge_page(rel: str, state: dict, logs: list, base: str, report: Report) ->
 
 LIVE_TOLERANCE = 1e-4      # metres: the page's 3D answer against PyTorch's
 LIVE_SLOW_MS = 200.0       # a median update slower than this fails (the goal on a laptop: under 50 ms)
+_LIVE_SITES_DONE: set = set()   # sites whose files and test inputs were checked (once per site: same files)
 
 _LIVE_STATE_JS = r"""
 return Array.from(document.querySelectorAll('.semgcn-live')).map(e => {
@@ -879,7 +880,7 @@ def _drag(driver, start, end, touch: bool, steps: int = 12) -> None:
         driver.execute_cdp_cmd("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x0, "y": y0}]})
         for x, y in path:
             driver.execute_cdp_cmd("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
-            time.sleep(0.02)
+            time.sleep(0.01)
         driver.execute_cdp_cmd("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
     else:
         driver.execute_cdp_cmd("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x0, "y": y0})
@@ -888,10 +889,33 @@ def _drag(driver, start, end, touch: bool, steps: int = 12) -> None:
         for x, y in path:
             driver.execute_cdp_cmd("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x, "y": y,
                                                                 "button": "left", "buttons": 1})
-            time.sleep(0.02)
+            time.sleep(0.01)
         driver.execute_cdp_cmd("Input.dispatchMouseEvent", {"type": "mouseReleased", "x": x1, "y": y1,
                                                             "button": "left", "buttons": 0, "clickCount": 1})
     time.sleep(0.1)
+
+
+def _compare_live_numbers(driver, folder: Path, rel: str, report: Report, timeout: float, start: float) -> None:
+    """Each network's answers on the page to the 20 inputs of testvectors.json against PyTorch's there."""
+    vectors = json.loads((folder / "testvectors.json").read_text())
+    driver.set_script_timeout(max(60, timeout))
+    result = driver.execute_async_script(_LIVE_RUN_JS, 0, vectors["inputs_px"])
+    if not result.get("ok"):
+        report.fail(rel, f"live figure: running the test inputs failed: {result.get('error')}", check="live-model")
+        return
+    worst = 0.0
+    for name, expected in vectors["outputs"].items():
+        got = result["out"].get(name)
+        if got is None:
+            report.fail(rel, f"live figure: the page has no network {name!r}", check="live-model")
+            continue
+        err = max(abs(g - e) for gp, ep in zip(got, expected) for g, e in zip(gp, (v for j in ep for v in j)))
+        worst = max(worst, err)
+        if err > LIVE_TOLERANCE:
+            report.fail(rel, f"live figure: {name} differs from PyTorch by {err:.2g} m on the test inputs "
+                             f"(tolerance {LIVE_TOLERANCE:g} m)", check="live-model")
+    report.note(rel, f"live figure: {len(vectors['inputs_px'])} inputs x {len(vectors['outputs'])} networks, "
+                     f"largest |browser - PyTorch| {worst:.2g} m (live checks so far {time.time() - start:.1f} s)")
 
 
 def check_live_figures(driver, root: Path, rel: str, report: Report, timeout: float = 60.0) -> None:
@@ -913,13 +937,15 @@ def check_live_figures(driver, root: Path, rel: str, report: Report, timeout: fl
     if not states or states[0]["state"] != "ready":
         return
     folder = Path(root) / "_static" / "semgcn-live"
-    try:
-        from semgcn.viz.live_model import check_live_files
-        for problem in check_live_files(folder):
-            fail(problem)
-    except ImportError:
-        report.note(rel, "semgcn is not importable here: the exported networks' checksums were not checked")
-    vectors = json.loads((folder / "testvectors.json").read_text())
+    whole_site = str(Path(root).resolve()) not in _LIVE_SITES_DONE   # files and numbers: on the first page only
+    _LIVE_SITES_DONE.add(str(Path(root).resolve()))
+    if whole_site:
+        try:
+            from semgcn.viz.live_model import check_live_files
+            for problem in check_live_files(folder):
+                fail(problem)
+        except ImportError:
+            report.note(rel, "semgcn is not importable here: the exported networks' checksums were not checked")
 
     # Drags by mouse and by touch: the joint follows, the answer changes.
     driver.execute_script("document.querySelector('.semgcn-live canvas').scrollIntoView({block: 'center'})")
@@ -930,7 +956,7 @@ def check_live_figures(driver, root: Path, rel: str, report: Report, timeout: fl
         pose0 = driver.execute_script(f"return {fig}.pose()")
         p = driver.execute_script(f"return {fig}.jointClientPosition({joint})")
         n0 = len(driver.execute_script(f"return {fig}.timings().update"))
-        _drag(driver, (p["x"], p["y"]), (p["x"] + 40, p["y"] - 30), touch=touch, steps=25 if not touch else 12)
+        _drag(driver, (p["x"], p["y"]), (p["x"] + 40, p["y"] - 30), touch=touch, steps=6 if touch else 12)
         after = driver.execute_script(f"return {fig}.output()")
         pose1 = driver.execute_script(f"return {fig}.pose()")
         moved = ((pose1[2 * joint] - pose0[2 * joint]) ** 2 + (pose1[2 * joint + 1] - pose0[2 * joint + 1]) ** 2) ** 0.5
@@ -955,29 +981,17 @@ def check_live_figures(driver, root: Path, rel: str, report: Report, timeout: fl
             else:
                 fail("a mouse drag triggered no update of the live figure")
 
-    # The page's numbers against PyTorch's.
-    driver.set_script_timeout(max(60, timeout))
-    result = driver.execute_async_script(_LIVE_RUN_JS, 0, vectors["inputs_px"])
-    if not result.get("ok"):
-        fail(f"live figure: running the test inputs failed: {result.get('error')}")
-    else:
-        worst = 0.0
-        for name, expected in vectors["outputs"].items():
-            got = result["out"].get(name)
-            if got is None:
-                fail(f"live figure: the page has no network {name!r}")
-                continue
-            err = max(abs(g - e) for gp, ep in zip(got, expected) for g, e in zip(gp, (v for j in ep for v in j)))
-            worst = max(worst, err)
-            if err > LIVE_TOLERANCE:
-                fail(f"live figure: {name} differs from PyTorch by {err:.2g} m on the test inputs "
-                     f"(tolerance {LIVE_TOLERANCE:g} m)")
-        report.note(rel, f"live figure: {len(vectors['inputs_px'])} inputs x {len(vectors['outputs'])} networks, "
-                         f"largest |browser - PyTorch| {worst:.2g} m")
+    # The page's numbers against PyTorch's (once per site: every page serves the same files).
+    if whole_site:
+        _compare_live_numbers(driver, folder, rel, report, timeout, start)
     # Back to what the reader sees first (the layout checks follow).
     driver.execute_async_script("const done = arguments[arguments.length - 1], e = document.querySelector('.semgcn-live');"
                                 "e.semgcnLive.setModel(e.getAttribute('data-model')).then(() => {"
                                 "e.semgcnLive.setPreset(+(e.getAttribute('data-preset') || 0)); done(); }, done);")
+
+    for entry in driver.get_log("browser"):   # messages of the drags and test inputs above
+        if entry.get("level") == "SEVERE":
+            fail(f"console error while the live figure ran: {entry.get('message', '')[:300]}")
 
     # Without its files, a figure keeps its static picture and says why.
     broken = driver.execute_async_script(_LIVE_BROKEN_JS)

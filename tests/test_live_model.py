@@ -87,7 +87,7 @@ def test_javascript_forward_pass_equals_pytorch(site, tmp_path):
     script = tmp_path / "run.js"
     script.write_text(_NODE_SCRIPT)
     done = subprocess.run([NODE, str(script), str(STATIC / "semgcn_net.js"), str(folder)],
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     answers = json.loads(done.stdout)
     inputs = np.asarray(json.loads((folder / "testvectors.json").read_text())["inputs_px"])

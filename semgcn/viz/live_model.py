@@ -432,8 +432,10 @@ _LOADER = """<script>
     s.src = base + f + "?v=%(version)s";
     s.onload = next;
     s.onerror = function () {
-      document.querySelectorAll(".semgcn-live .semgcn-live-note").forEach(function (n) {
-        n.textContent = "The live figure's script " + f + " could not be loaded; this is a static picture.";
+      document.querySelectorAll(".semgcn-live").forEach(function (e) {
+        e.setAttribute("data-state", "error");
+        e.querySelector(".semgcn-live-note").textContent =
+          "The live figure's script " + f + " could not be loaded; this is a static picture.";
       });
     };
     document.head.appendChild(s);

@@ -58,7 +58,7 @@ FORMAT = 1                       # bump when the layout of the written files cha
 _JS_FILES = ("semgcn_net.js", "live_model.js")
 _JS_SOURCE = Path(__file__).resolve().parent / "static"
 #: Synthetic test poses offered as presets (indices into a synthetic test split of ``_NUM_SYNTHETIC`` poses).
-_PRESETS = (7, 0, 3, 13, 32)
+_PRESETS = (7, 0, 22, 39, 38)   # Greeting, Walking, Waiting, Phoning, Sitting: SemGCN within 40 mm of the truth
 _NUM_SYNTHETIC = 40
 _NUM_TEST_VECTORS = 20
 

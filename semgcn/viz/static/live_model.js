@@ -507,7 +507,7 @@
       legend.appendChild(document.createTextNode(", right side"));
       el("span", { "class": "semgcn-live-swatch", style: "background:" + COLORS.right }, legend);
       legend.appendChild(document.createTextNode("; faint dashed: the pose before your drag (2D) and the " +
-        "network's answer to it (3D)."));
+        "network's answer to it (3D).  The 3D axes are the camera's; it looks slightly down on the person."));
       legend.appendChild(timing);
       ui.hidden = false;   // lay out before the first drawing, so that the canvases have a size
       fallback.hidden = true;

@@ -47,7 +47,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["LIVE_MODELS", "STATIC_DIR", "export_network", "live_presets", "live_test_inputs", "write_live_files",
-           "check_live_files", "live_model_figure", "LiveModelFigure", "setup"]
+           "check_live_files", "live_model_figure", "LiveModelFigure", "time_forward_pass", "setup"]
 
 #: The networks of the figure's model selector: ``(shipped experiment, label)``, the first is the default.
 LIVE_MODELS = (("h36m-semgcn", "SemGCN"), ("h36m-semgcn-no-nonlocal", "SemGCN w/o non-local"),
@@ -398,6 +398,61 @@ def _write_json(path: Path, obj) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(json.dumps(obj, separators=(",", ":")))
     tmp.replace(path)
+
+
+# ----------------------------------------------------------------------------- speed (engineering notes)
+
+_TIMING_JS = """
+const fs = require("fs"), net = require(process.argv[2]), dir = process.argv[3], repeats = +process.argv[4];
+const man = JSON.parse(fs.readFileSync(dir + "/manifest.json")), m = man.models[0];
+const b = fs.readFileSync(dir + "/" + m.file);
+const n = new net.Network(m, b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength), man.joints.length);
+const x = net.normalizeScreen(Float64Array.from(man.presets[0].pixels.flat()), man.camera.w, man.camera.h);
+for (let i = 0; i < repeats; i++) n.forward(x);
+const t = [];
+for (let i = 0; i < repeats; i++) {
+  const s = process.hrtime.bigint(); n.forward(x); t.push(Number(process.hrtime.bigint() - s) / 1e6);
+}
+t.sort((a, c) => a - c);
+process.stdout.write(JSON.stringify({ms: t[Math.floor(repeats / 2)]}));
+"""
+
+
+def time_forward_pass(name: str = LIVE_MODELS[0][0], repeats: int = 60) -> dict | None:
+    """Median time (ms) of one forward pass for one pose: the book's JavaScript (run by node) and PyTorch
+    on this CPU, after ``repeats`` warm-up passes each: ``{"javascript_ms", "pytorch_ms"}``, or ``None``
+    when node is not installed."""
+    import subprocess
+    import tempfile
+    import time
+
+    import torch
+
+    from ..experiments import load_shipped_model
+    node = shutil.which("node")
+    if node is None:
+        return None
+    model = load_shipped_model(name, "cpu").float().eval()
+    ops, table, blob = export_network(model)
+    w, h = _reference()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "net.bin").write_bytes(blob)
+        _write_json(folder / "manifest.json", {
+            "joints": list(range(16)), "camera": {"w": w, "h": h}, "presets": live_presets()[:1],
+            "models": [{"name": name, "file": "net.bin", "ops": ops, "tensors": table}]})
+        (folder / "time.js").write_text(_TIMING_JS)
+        done = subprocess.run([node, str(folder / "time.js"), str(_JS_SOURCE / "semgcn_net.js"), tmp,
+                               str(repeats)], capture_output=True, text=True, check=True, timeout=300)
+    x = torch.as_tensor(np.asarray(live_presets()[0]["pixels"]), dtype=torch.float32)[None]
+    times = []
+    with torch.no_grad():
+        for k in range(2 * repeats):
+            start = time.perf_counter()
+            model(x)
+            if k >= repeats:
+                times.append(1e3 * (time.perf_counter() - start))
+    return {"javascript_ms": json.loads(done.stdout)["ms"], "pytorch_ms": sorted(times)[len(times) // 2]}
 
 
 # ----------------------------------------------------------------------------- the notebook cell

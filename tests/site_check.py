@@ -58,7 +58,7 @@ Checks (the name in brackets is what a known-problems entry refers to):
 5. **Live figures** ``[live-model]`` (``semgcn.viz.live_model``, chapters 1 and 12), on pages that
    have one, at the first width: the figure starts (no static fallback left, both canvases drawn);
    a mouse drag and a touch drag of a joint (real input events) move the joint and change the 3D
-   answer; for each network, the page's answers to the 20 inputs of
+   answer; a drag on the 3D view turns it; for each network, the page's answers to the 20 inputs of
    ``_static/semgcn-live/testvectors.json`` equal PyTorch's there within 1e-4 m; a figure whose
    files cannot be loaded falls back to its static picture with a note; the exported networks
    match the shipped weights (``check_live_files``).  The time per update during a drag (forward
@@ -980,6 +980,15 @@ def check_live_figures(driver, root: Path, rel: str, report: Report, timeout: fl
                     fail(f"live figure: a drag update takes {med:.0f} ms (median), over {LIVE_SLOW_MS:.0f} ms")
             else:
                 fail("a mouse drag triggered no update of the live figure")
+
+    # Turning the 3D view by a mouse drag redraws it.
+    shot = "return document.querySelectorAll('.semgcn-live')[0].querySelector('.semgcn-live-3d').toDataURL()"
+    box = driver.execute_script("const r = document.querySelector('.semgcn-live .semgcn-live-3d')"
+                                ".getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2];")
+    before_view = driver.execute_script(shot)
+    _drag(driver, tuple(box), (box[0] + 60, box[1] + 20), touch=False, steps=4)
+    if driver.execute_script(shot) == before_view:
+        fail("live figure: dragging the 3D view does not turn it")
 
     # The page's numbers against PyTorch's (once per site: every page serves the same files).
     if whole_site:

@@ -179,3 +179,9 @@ def test_notebook_output_has_a_static_picture_and_a_loader():
         lm.live_model_figure(preset=99)
     with pytest.raises(ValueError, match="unknown joint"):
         lm.live_model_figure(joint="Nose")
+
+
+@pytest.mark.skipif(NODE is None, reason="node is not installed")
+def test_forward_pass_timing_runs():
+    speed = lm.time_forward_pass(repeats=3)
+    assert speed is not None and speed["javascript_ms"] > 0 and speed["pytorch_ms"] > 0

@@ -222,13 +222,17 @@ def test_figure_html_is_self_contained_and_json_safe():
     assert "_static/plotly.min.js" in html and "cdn.plot.ly" in html
 
 
-def test_set_plotly_renderer_makes_figures_html(monkeypatch):
+def test_set_plotly_renderer_makes_figures_html_and_plotly_json(monkeypatch):
     old = pio.renderers.default
     monkeypatch.delenv("SEMGCN_PLOTLY_RENDERER", raising=False)
     try:
         assert viz.set_plotly_renderer() == "semgcn"
-        bundle = pio.renderers["semgcn"].to_mimebundle(viz.plot_pose_3d(standing_pose()).to_plotly_json())
-        assert set(bundle) == {"text/html"}
+        fig = viz.plot_pose_3d_slider(poses(3))
+        bundle = pio.renderers["semgcn"].to_mimebundle(fig.to_plotly_json())
+        assert set(bundle) == {"text/html", "application/vnd.plotly.v1+json"}
+        # JupyterLab and VS Code draw the JSON with their own plotly.js: offline, frames and config included
+        plotly_json = bundle["application/vnd.plotly.v1+json"]
+        assert len(plotly_json["frames"]) == 3 and plotly_json["config"]["displaylogo"] is False
         monkeypatch.setenv("SEMGCN_PLOTLY_RENDERER", "notebook_connected")
         assert viz.set_plotly_renderer() == "notebook_connected"
     finally:
@@ -370,33 +374,72 @@ def test_widgets_fall_back_when_ipywidgets_is_missing(monkeypatch):
     monkeypatch.setitem(sys.modules, "ipywidgets", None)  # import ipywidgets -> ImportError
     monkeypatch.setattr(widgets, "in_live_kernel", lambda: True)
     assert isinstance(viz.pose_explorer({"A": poses(3)}), go.Figure)
-    with pytest.raises(ImportError, match="ipywidgets"):
+    with pytest.raises(ImportError, match="ipywidgets and anywidget"):
         viz.pose_explorer({"A": poses(3)}, static=False)
 
 
-def test_live_widget_carries_a_static_html_fallback(monkeypatch):
+def _displayed(box):
+    """The outputs that displaying ``box`` in a kernel produces (``IPython.display.display`` captured)."""
+    import IPython.display
+
+    shown = []
+    real = IPython.display.display
+    IPython.display.display = lambda obj, raw=False, **kw: shown.append(obj)
+    try:
+        box._ipython_display_()
+    finally:
+        IPython.display.display = real
+    return shown
+
+
+def test_live_widget_displays_with_a_static_fallback_after_it(monkeypatch):
     pytest.importorskip("ipywidgets")
+    pytest.importorskip("anywidget")
     monkeypatch.setattr(widgets, "in_live_kernel", lambda: True)
     box = viz.pose_explorer({"A": poses(4), "B": poses(4, 1)}, gt=poses(4, 2), labels=list("abcd"))
-    bundle = box._repr_mimebundle_()
-    assert "application/vnd.jupyter.widget-view+json" in bundle  # live in Jupyter
-    assert 'class="plotly-graph-div' in bundle["text/html"]  # static in the book
+    style, live, static = _displayed(box)
+    assert "<style" in style["text/html"] and "model not found" not in style["text/html"]
+    assert "application/vnd.jupyter.widget-view+json" in live and live["text/html"] == ""  # nothing twice in the book
+    assert 'class="plotly-graph-div' in static["text/html"]  # the book and classic Notebook
+    assert static["application/vnd.plotly.v1+json"]["data"]  # JupyterLab and VS Code, offline
     assert isinstance(box.static_figure, go.Figure) and len(box.static_figure.frames) == 4
-    # the controls redraw: moving the sample slider replaces the figure in the output area
-    controls, out = box.children
+    key = box.static_figure.layout.meta["semgcn_static"]
+    controls, row = box.children
+    (view3d,) = row.children
+    assert view3d.static_key == key  # the live figure hides exactly this static copy
+    # the controls redraw in place: the same widget gets a new figure
     sample = controls.children[0]
-    first = out.outputs[0]["data"]["text/html"]
+    first = view3d.figure
     sample.value = 2
-    assert len(out.outputs) == 1 and out.outputs[0]["data"]["text/html"] != first
+    assert row.children == (view3d,) and view3d.figure != first
+    assert view3d.figure["layout"]["uirevision"] == "semgcn"  # the reader's camera survives updates
     assert "sample 2</b>: c" in controls.children[2].value
 
     box = viz.depth_ambiguity_widget(standing_pose())
-    assert "text/html" in box._repr_mimebundle_()
+    assert len(_displayed(box)) == 3
     slide, report = box.children[0].children[1], box.children[1]
+    view2d, view3d = box.children[2].children
+    before2d, before3d = view2d.figure, view3d.figure
     slide.value = slide.max
     assert "RWrist moved +" in report.value
     shift = float(report.value.split("largest 2D change: ")[1].split(" ")[0])
     assert shift < 1e-6  # the 2D projection did not move
+    assert view2d.figure == before2d and view3d.figure != before3d
+
+
+def test_live_figure_sends_plotly_js_when_the_page_has_none():
+    pytest.importorskip("anywidget")
+    from semgcn.viz.live import live_figure
+    from plotly.offline import get_plotlyjs
+
+    fig = live_figure(viz.plot_pose_3d(standing_pose()))
+    sent = []
+    fig.send = lambda content, buffers=None: sent.append((content, buffers))
+    fig._reply(fig, {"type": "need-plotly"}, [])
+    fig._reply(fig, {"type": "something else"}, [])
+    assert len(sent) == 1 and sent[0][0] == {"type": "plotly-js"}
+    assert sent[0][1][0] == get_plotlyjs().encode("utf-8")  # the installed plotly.js: no CDN
+    assert "width" not in fig.figure["layout"]  # the output area decides the width
 
 
 def test_training_curves_accepts_one_record_history():

@@ -8,12 +8,22 @@ module together with MathJax from another CDN (``"notebook_connected"``),
 which fails offline and clashes with the page's own MathJax.
 
 :func:`set_plotly_renderer` installs the ``"semgcn"`` renderer instead.  Each
-figure becomes a small HTML snippet (the figure's JSON plus a few lines of
-JavaScript), the one output type that the book, Colab, JupyterLab and VS Code
-all show.  The snippet draws with ``window.Plotly`` when the page has it; otherwise it loads
-plotly.js once per page, first from the book's own ``_static/plotly.min.js``
-(inside a Sphinx page) and then from the plotly CDN (Colab, classic Jupyter).
-The version always matches the installed plotly package.
+figure's output carries two representations, and every front end picks the
+one it draws best:
+
+- plotly's own JSON mime type: JupyterLab, Notebook 7 and VS Code draw it
+  with the plotly.js that their plotly extension ships, so figures work with
+  no network at all;
+- a small HTML snippet (the figure's JSON plus a few lines of JavaScript):
+  the built book (``_config.yml`` gives the JSON no priority there), Colab
+  and classic Notebook.  The snippet draws with ``window.Plotly`` when the
+  page has it; otherwise it loads plotly.js once per page, first from the
+  book's own ``_static/plotly.min.js`` (inside a Sphinx page) and then from
+  the plotly CDN (Colab, classic Notebook).  The version always matches the
+  installed plotly package.
+
+Live widgets draw their figures with :mod:`semgcn.viz.live`, which gets
+plotly.js from the kernel instead.
 
 The Sphinx extension (``sphinx: extra_extensions: [semgcn.viz.book]`` in
 ``_config.yml``) copies the installed plotly.js into the built site's
@@ -26,7 +36,7 @@ import os
 import shutil
 import uuid
 
-__all__ = ["RENDERER_NAME", "figure_html", "set_plotly_renderer", "setup", "repository_url", "colab_install_cell",
+__all__ = ["RENDERER_NAME", "figure_html", "figure_bundle", "set_plotly_renderer", "setup", "repository_url", "colab_install_cell",
            "sync_install_cells"]
 
 RENDERER_NAME = "semgcn"
@@ -97,24 +107,36 @@ def figure_html(fig, *, config: dict | None = None, div_id: str | None = None) -
                                    "cdn": f"https://cdn.plot.ly/plotly-{version}.min.js"}
 
 
+def figure_bundle(fig, *, config: dict | None = None, plotly_mimetype: bool = True) -> dict:
+    """The output of the ``"semgcn"`` renderer for ``fig`` (a plotly figure or
+    its dict): ``text/html`` (:func:`figure_html`) and, unless
+    ``plotly_mimetype`` is false, plotly's JSON mime type with the same
+    figure, frames and config."""
+    fig_dict = fig if isinstance(fig, dict) else fig.to_plotly_json()
+    bundle = {"text/html": figure_html(fig_dict, config=config)}
+    if plotly_mimetype:
+        bundle[_PLOTLY_MIME] = json.loads(_to_json(fig_dict))
+        bundle[_PLOTLY_MIME]["config"] = {**_DEFAULT_CONFIG, **(config or {})}
+    return bundle
+
+
 def _renderer_class():
     from plotly.io._base_renderers import MimetypeRenderer
 
     class SemgcnRenderer(MimetypeRenderer):
-        """An HTML snippet that every front end shows (the book, Colab,
-        JupyterLab, VS Code).  ``plotly_mimetype=True`` adds plotly's own mime
-        type (JupyterLab then draws it even in an untrusted notebook), but
-        myst-nb warns about it on every figure, so it is off by default."""
+        """Both the HTML snippet (the built book, Colab, classic Notebook) and
+        plotly's own JSON mime type (JupyterLab, Notebook 7 and VS Code draw
+        it with the plotly.js they ship: offline, and also in a notebook
+        reopened untrusted).  Each front end picks the one it renders best;
+        the book's ``_config.yml`` gives the JSON no priority, so the book
+        uses the HTML."""
 
-        def __init__(self, config=None, plotly_mimetype=False):
+        def __init__(self, config=None, plotly_mimetype=True):
             self.config = dict(config or {})
             self.plotly_mimetype = plotly_mimetype
 
         def to_mimebundle(self, fig_dict):
-            bundle = {"text/html": figure_html(fig_dict, config=self.config)}
-            if self.plotly_mimetype:
-                bundle[_PLOTLY_MIME] = json.loads(_to_json(fig_dict))
-            return bundle
+            return figure_bundle(fig_dict, config=self.config, plotly_mimetype=self.plotly_mimetype)
 
     return SemgcnRenderer
 
@@ -301,6 +323,17 @@ def _write_book_css(app, exception):
     (static / "semgcn-book.css").write_text(_BOOK_CSS)
 
 
+class _PlotlyJsonIsNotLost:
+    """A logging filter: myst-nb warns about every output mime type it cannot
+    render, before it picks the one it shows.  The plotly JSON next to each
+    figure's HTML (:func:`figure_bundle`) is such a type, and it loses
+    nothing: the HTML is shown.  Only that warning is dropped; an output with
+    nothing renderable is still reported (and fails ``tests/site_check.py``)."""
+
+    def filter(self, record) -> bool:
+        return f"unknown output mime type: {_PLOTLY_MIME}" not in record.getMessage()
+
+
 def setup(app):
     """Sphinx entry point: ship the installed plotly.js and MathJax with the
     built site, so it works offline (and remove duplicated inline scripts, see
@@ -312,4 +345,9 @@ def setup(app):
     app.connect("build-finished", _write_book_css)
     app.add_css_file("semgcn-book.css")
     app.connect("html-page-context", _dedupe_scripts, priority=900)
+    import logging
+
+    for handler in logging.getLogger("sphinx").handlers:
+        if not any(isinstance(f, _PlotlyJsonIsNotLost) for f in handler.filters):
+            handler.addFilter(_PlotlyJsonIsNotLost())
     return {"version": _plotly_js_version(), "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,12 +1,14 @@
 """ipywidgets explorers with a static fallback (chapters 1 and 10).
 
 In a live kernel (Jupyter, Colab, VS Code) each function returns an
-ipywidgets box whose controls redraw plotly figures.  The built book has no
-kernel, so the same output also carries a static plotly figure with a plotly
-slider (``text/html`` in the output's mime bundle, which the book shows
-because ``_config.yml`` drops the widget view for HTML).  Without ipywidgets,
-or outside a kernel (a script, pytest), the functions return that static
-figure directly; ``static=True`` asks for it everywhere.
+ipywidgets box whose controls redraw plotly figures in place
+(:func:`~semgcn.viz.live.live_figure`).  The built book has no kernel, so the
+box displays with a static plotly figure after it, a plotly slider over the
+same story (:func:`~semgcn.viz.live.live_box`): the book shows it because
+``_config.yml`` drops the widget view for HTML, and a notebook reopened
+without its kernel shows it instead of the dead widget.  Without ipywidgets
+and anywidget, or outside a kernel (a script, pytest), the functions return
+that static figure directly; ``static=True`` asks for it everywhere.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from ..graph import H36M_SKELETON, Skeleton
-from .book import figure_html
+from .live import has_live_figures, live_box, live_figure
 from .skeleton import (_cube_ranges, _scene_layout, as_numpy, plot_pose_2d, plot_pose_3d,
                        plot_pose_3d_slider, pose2d_traces, pose3d_traces, slider_side_pad, to_display)
 
@@ -43,51 +45,21 @@ def _ipywidgets():
 def _use_widgets(static: bool | None) -> bool:
     if static:
         return False
-    widgets = _ipywidgets()
-    if static is False and widgets is None:
-        raise ImportError("ipywidgets is not installed: pip install ipywidgets (or pass static=True)")
-    return widgets is not None and (static is False or in_live_kernel())
+    widgets = _ipywidgets() is not None and has_live_figures()
+    if static is False and not widgets:
+        raise ImportError("the live explorers need ipywidgets and anywidget: pip install ipywidgets anywidget "
+                          "(or pass static=True)")
+    return widgets and (static is False or in_live_kernel())
 
 
-_FALLBACK_CLASS = None
+def _figure_row(*figures):
+    """Figures side by side, each as wide as its share of the output area;
+    they wrap below each other when the area is narrow (a phone, a split view)."""
+    import ipywidgets as W
 
-
-def _fallback_box(children, build_static):
-    """A ``VBox`` whose mime bundle also holds a static HTML figure."""
-    global _FALLBACK_CLASS
-    if _FALLBACK_CLASS is None:
-        import ipywidgets as W
-
-        class FallbackBox(W.VBox):
-            """VBox + ``text/html`` fallback (``static_figure``) for pages without a kernel."""
-
-            def __init__(self, children, build_static, **kwargs):
-                super().__init__(children, **kwargs)
-                self._build_static = build_static
-                self._static = None
-
-            @property
-            def static_figure(self):
-                if self._static is None:
-                    self._static = self._build_static()
-                return self._static
-
-            def _repr_mimebundle_(self, **kwargs):
-                data = super()._repr_mimebundle_(**kwargs)
-                if data is not None:
-                    data["text/html"] = figure_html(self.static_figure)
-                return data
-
-        _FALLBACK_CLASS = FallbackBox
-    return _FALLBACK_CLASS(children, build_static)
-
-
-def _show(out, *figs):
-    """Replace the figures an ``Output`` widget shows.  Setting its
-    ``outputs`` (rather than ``with out: display(...)``) works from any
-    callback, and the HTML snippet does not depend on plotly's renderer."""
-    out.outputs = tuple({"output_type": "display_data", "data": {"text/html": figure_html(f)}, "metadata": {}}
-                        for f in figs)
+    for f, basis in figures:
+        f.layout = W.Layout(flex=f"1 1 {basis}px", min_width="260px", width="auto")
+    return W.Box([f for f, _ in figures], layout=W.Layout(display="flex", flex_flow="row wrap", width="100%"))
 
 
 def pose_explorer(poses_by_model: Mapping, gt=None, *, inputs_2d=None, skeleton: Skeleton = H36M_SKELETON,
@@ -143,24 +115,26 @@ def pose_explorer(poses_by_model: Mapping, gt=None, *, inputs_2d=None, skeleton:
     chosen = W.SelectMultiple(options=names, value=tuple(names[:3]), description="models",
                               rows=min(len(names), 4))
     caption = W.HTML()
-    out = W.Output()
+    view3d = live_figure()
+    view2d = live_figure() if inputs_2d is not None else None
 
     def redraw(*_):
         i = sample.value
         shown = list(chosen.value) or names[:1]
         caption.value = f"<b>sample {i}</b>" + (f": {labels[i]}" if labels else "")
-        figs = [plot_pose_3d({m: seqs[m][i] for m in shown}, skeleton, gt=None if gt is None else gt[i],
-                             convention=convention, root_relative=root_relative, height=height,
-                             error_scale=error_scale, error_unit=error_unit)]
-        if inputs_2d is not None:
-            figs.insert(0, plot_pose_2d(inputs_2d[i], skeleton, image_size=image_size, title="2D input",
-                                        height=max(260, height * 2 // 3)))
-        _show(out, *figs)
+        view3d.update(plot_pose_3d({m: seqs[m][i] for m in shown}, skeleton, gt=None if gt is None else gt[i],
+                                   convention=convention, root_relative=root_relative, height=height,
+                                   error_scale=error_scale, error_unit=error_unit))
+        if view2d is not None:
+            view2d.update(plot_pose_2d(inputs_2d[i], skeleton, image_size=image_size, title="2D input",
+                                       height=height))
 
     sample.observe(redraw, "value")
     chosen.observe(redraw, "value")
     redraw()
-    return _fallback_box([W.HBox([sample, chosen, caption]), out], build_static)
+    row = _figure_row(*([(view2d, 260)] if view2d is not None else []), (view3d, 420))
+    controls = W.HBox([sample, chosen, caption], layout=W.Layout(flex_flow="row wrap"))
+    return live_box([controls, row], build_static, view3d)
 
 
 def project_pinhole(points, focal=(1145.0, 1145.0), center=(512.0, 515.0)) -> np.ndarray:
@@ -284,10 +258,10 @@ def depth_ambiguity_widget(pose_cam, *, skeleton: Skeleton = H36M_SKELETON, join
     slide = W.FloatSlider(value=0.0, min=-offset_range, max=offset_range, step=offset_range / 50,
                           description="depth offset", continuous_update=False, readout_format=".3g")
     report = W.HTML()
-    out = W.Output()
     base_2d = project_pinhole(pose, focal, center)
-    view_2d = plot_pose_2d(base_2d, skeleton, image_size=image_size, title="image plane",
-                           height=height)
+    view2d = live_figure(plot_pose_2d(base_2d, skeleton, image_size=image_size, title="image plane",
+                                      height=height))
+    view3d = live_figure()
 
     def redraw(*_):
         jj = skeleton.names.index(pick.value)
@@ -299,7 +273,7 @@ def depth_ambiguity_widget(pose_cam, *, skeleton: Skeleton = H36M_SKELETON, join
                                               for o in (-offset_range, 0.0, offset_range)]))
         fig3d = plot_pose_3d(moved, skeleton, title="3D, camera coordinates", height=height)
         fig3d.update_layout(scene=_scene_layout(ranges, "camera"))
-        _show(out, fig3d)
+        view3d.update(fig3d)
 
     def new_joint(*_):
         if slide.value == 0.0:
@@ -310,11 +284,8 @@ def depth_ambiguity_widget(pose_cam, *, skeleton: Skeleton = H36M_SKELETON, join
     pick.observe(new_joint, "value")
     slide.observe(redraw, "value")
     redraw()
-    left = W.Output()
-    _show(left, view_2d)
-    body = W.HBox([left, out], layout=W.Layout(width="100%"))
-    left.layout.width = "45%"
-    out.layout.width = "55%"
-    return _fallback_box([W.HBox([pick, slide]), report, body],
-                         lambda: _depth_figure(pose, skeleton.names.index(pick.value), offsets, skeleton, focal,
-                                               center, image_size, height))
+    controls = W.HBox([pick, slide], layout=W.Layout(flex_flow="row wrap"))
+    return live_box([controls, report, _figure_row((view2d, 300), (view3d, 360))],
+                    lambda: _depth_figure(pose, skeleton.names.index(pick.value), offsets, skeleton, focal,
+                                          center, image_size, height),
+                    view3d)

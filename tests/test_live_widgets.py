@@ -1,0 +1,33 @@
+"""The chapters' live explorers in a real front end (tests/live_widget_check.py).
+
+JupyterLab on 127.0.0.1 and headless Chromium with no network: chapters 1
+and 10 run top to bottom, every explorer gets 20 updates from its slider,
+dropdown and multi-select, and every figure of the page must stay drawn.
+Skipped when chromium / chromedriver, selenium, JupyterLab or anywidget are
+missing.  About 2-4 minutes on two cores: it runs in one pytest worker while
+the others run the notebooks.
+"""
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import site_check  # noqa: E402
+
+
+def test_live_explorers_in_jupyterlab_offline():
+    for module in ("selenium", "jupyterlab", "anywidget", "PIL"):
+        if importlib.util.find_spec(module) is None:
+            pytest.skip(f"{module} is not installed (pip install -r requirements.txt)")
+    if site_check.find_browser() == (None, None):
+        pytest.skip("chromium / chromedriver not installed (apt-get install chromium chromium-driver)")
+    import live_widget_check
+
+    result = live_widget_check.check()
+    print(result.text())
+    assert result.ok, result.text()
+    assert len(result.latencies) >= 2  # chapter 1's and chapter 10's explorers were driven
+    assert all(len(lat) == 20 for lat in result.latencies.values())

@@ -64,6 +64,8 @@ def test_written_files_are_complete_and_fresh(site):
     assert {t["dtype"] for m in manifest["models"] for t in m["tensors"]} == {"f16"}
     assert len(manifest["presets"]) >= 3 and all(np.shape(p["pixels"]) == (16, 2) for p in manifest["presets"])
     assert manifest["camera"] == {"w": reference_camera()["w"], "h": reference_camera()["h"]}
+    from semgcn.viz.skeleton import POSE_STYLES
+    assert manifest["colors"] == {k: POSE_STYLES["gt"][k] for k in ("left", "right", "center")}
     # a second call keeps everything
     again = lm.write_live_files(folder)
     assert again["written"] == [] and sorted(again["kept"]) == sorted(n for n, _ in lm.LIVE_MODELS)

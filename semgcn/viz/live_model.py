@@ -374,8 +374,10 @@ def write_live_files(folder, results_dir=None, force: bool = False) -> dict:
                         "ops": ops, "tensors": table})
         written.append(name)
     w, h = _reference()
+    from .skeleton import POSE_STYLES
+    colors = {side: POSE_STYLES["gt"][side] for side in ("left", "right", "center")}   # the book's colours
     manifest = {"format": FORMAT, "joints": list(H36M_SKELETON.names), "parents": list(H36M_SKELETON.parents),
-                "left": list(H36M_SKELETON.left), "right": list(H36M_SKELETON.right),
+                "left": list(H36M_SKELETON.left), "right": list(H36M_SKELETON.right), "colors": colors,
                 "camera": {"w": w, "h": h}, "presets": live_presets(), "models": entries}
     _write_json(manifest_path, manifest)
     if inputs is not None:

@@ -8,7 +8,7 @@
 (function () {
   "use strict";
 
-  var COLORS = { left: "#1f5fbf", right: "#d62728", center: "#333333" };   // semgcn.viz POSE_STYLES["gt"]
+  var COLORS = { left: "#1f5fbf", right: "#d62728", center: "#333333" };   // replaced by manifest.colors
   var manifests = {}, networks = {};
 
   var CSS = [
@@ -486,6 +486,7 @@
 
     loadManifest(base).then(function (manifest) {
       state.manifest = manifest;
+      if (manifest.colors) { COLORS = manifest.colors; }   // semgcn.viz.skeleton.POSE_STYLES["gt"]
       manifest.models.forEach(function (m) {
         el("option", { value: m.name }, modelSelect,
           m.label + " (" + (m.bytes / 1e6).toFixed(1) + " MB, " + (m.parameters / 1e6).toFixed(2) + "M weights)");

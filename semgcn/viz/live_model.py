@@ -208,6 +208,15 @@ def export_network(model) -> tuple[list, list, bytes]:
 
 # ----------------------------------------------------------------------------- poses shown and tested
 
+def _camera_entry() -> dict:
+    """The reference camera for the page: image size (the normalisation), focal length and principal
+    point in pixels (the figure draws the viewing ray of the dragged joint with them)."""
+    from ..lifting import reference_camera
+    ref = reference_camera()
+    return {"w": float(ref["w"]), "h": float(ref["h"]), "f": round(float(ref["f"]), 4),
+            "c": [round(float(v), 4) for v in ref["c"]]}
+
+
 def _reference():
     from ..lifting import reference_camera
     ref = reference_camera()
@@ -378,7 +387,7 @@ def write_live_files(folder, results_dir=None, force: bool = False) -> dict:
     colors = {side: POSE_STYLES["gt"][side] for side in ("left", "right", "center")}   # the book's colours
     manifest = {"format": FORMAT, "joints": list(H36M_SKELETON.names), "parents": list(H36M_SKELETON.parents),
                 "left": list(H36M_SKELETON.left), "right": list(H36M_SKELETON.right), "colors": colors,
-                "camera": {"w": w, "h": h}, "presets": live_presets(), "models": entries}
+                "camera": _camera_entry(), "presets": live_presets(), "models": entries}
     _write_json(manifest_path, manifest)
     if inputs is not None:
         _write_json(vectors_path, {"format": FORMAT, "unit": "m, root-relative, camera coordinates",

@@ -247,6 +247,7 @@
         pts.push(project([state.answer[3 * k], state.answer[3 * k + 1], state.answer[3 * k + 2]], s));
       }
       bones(ctx, ghost, 0.4, [5, 5], 2);
+      drawRay(ctx, s);
       var order = m.parents.map(function (p, j) { return j; }).filter(function (j) { return m.parents[j] >= 0; });
       order.sort(function (a, b) {   // far bones first
         return (pts[b][2] + pts[m.parents[b]][2]) - (pts[a][2] + pts[m.parents[a]][2]);
@@ -266,6 +267,29 @@
         ctx.arc(pts[k][0], pts[k][1], k === state.moved || k === state.dragging ? 5 : 3, 0, 2 * Math.PI);
         ctx.fill();
       }
+    }
+
+    /* The viewing ray of the joint being dragged: every 3D point that the camera sees at that pixel,
+     * in the answer's root-relative coordinates.  The pelvis depth Z0 is not in the answer; it is taken
+     * from the ratio of the pose's 2D size (pixels) to its 3D size (metres): Z0 = f * metres / pixels. */
+    function drawRay(ctx, s) {
+      var j = state.dragging >= 0 ? state.dragging : state.moved >= 0 ? state.moved : state.suggest;
+      var cam = state.manifest.camera, a = state.answer, p = state.pose, px = 0, mm = 0;
+      if (j < 0 || !cam.f) { return; }
+      for (var k = 1; k < state.manifest.joints.length; k++) {
+        px += Math.hypot(p[2 * k] - p[0], p[2 * k + 1] - p[1]);
+        mm += Math.hypot(a[3 * k], a[3 * k + 1]);
+      }
+      if (!(px > 0 && mm > 0)) { return; }
+      var z0 = cam.f * mm / px, x0 = (p[0] - cam.c[0]) * z0 / cam.f, y0 = (p[1] - cam.c[1]) * z0 / cam.f;
+      var rx = (p[2 * j] - cam.c[0]) / cam.f, ry = (p[2 * j + 1] - cam.c[1]) / cam.f;
+      function at(z) { return project([rx * (z0 + z) - x0, ry * (z0 + z) - y0, z], s); }
+      var e0 = at(-1.2), e1 = at(1.2);
+      ctx.strokeStyle = "#777";
+      ctx.lineWidth = 1.2;
+      ctx.setLineDash([2, 3]);
+      ctx.beginPath(); ctx.moveTo(e0[0], e0[1]); ctx.lineTo(e1[0], e1[1]); ctx.stroke();
+      ctx.setLineDash([]);
     }
 
     function describe() {
@@ -508,7 +532,8 @@
       legend.appendChild(document.createTextNode(", right side"));
       el("span", { "class": "semgcn-live-swatch", style: "background:" + COLORS.right }, legend);
       legend.appendChild(document.createTextNode("; faint dashed: the pose before your drag (2D) and the " +
-        "network's answer to it (3D).  The 3D axes are the camera's; it looks slightly down on the person."));
+        "network's answer to it (3D); grey dotted line: the viewing ray of the chosen joint, every 3D point the " +
+        "camera sees at its pixel.  The 3D axes are the camera's; it looks slightly down on the person."));
       legend.appendChild(timing);
       ui.hidden = false;   // lay out before the first drawing, so that the canvases have a size
       fallback.hidden = true;

@@ -24,7 +24,7 @@ class CliError(Exception):
     """An error to report in one line, without a traceback."""
 
 
-_DATA_DEFAULTS = {"keypoints": "gt", "train_stride": 5, "test_stride": 1}
+_DATA_DEFAULTS = {"keypoints": "gt", "train_stride": 5, "test_stride": 1, "input_format": "h36m16"}
 
 
 def _add_data_args(p: argparse.ArgumentParser, stored: bool = False) -> None:
@@ -34,6 +34,9 @@ def _add_data_args(p: argparse.ArgumentParser, stored: bool = False) -> None:
     g.add_argument("--h36m", metavar="PATH", help=H36M_HELP)
     g.add_argument("--keypoints", default=d("keypoints"),
                    help="2D inputs: 'gt' (projected ground truth) or NAME of data_2d_h36m_NAME.npz, e.g. sh_pt_mpii")
+    g.add_argument("--input-format", default=d("input_format"), metavar="FORMAT",
+                   help="Human3.6M ground-truth 2D given as a detector's keypoints, e.g. coco17 (joints it lacks "
+                        "are made as `lift` makes them): trains a lifter for that format (default: h36m16)")
     g.add_argument("--train-stride", type=int, default=d("train_stride"),
                    help="keep every n-th training frame (5 = 10 fps, the paper)")
     g.add_argument("--test-stride", type=int, default=d("test_stride"),
@@ -68,9 +71,14 @@ def _load_data(args, device="cpu", quiet=False, stored: dict | None = None):
 
     actions = args.actions if args.actions is not None else (stored.get("actions") if same else None)
     if source == "h36m":
+        # input_format is passed only when it is not the default, so older checkpoints' stored settings still match
+        fmt = {"input_format": pick("input_format")} if pick("input_format") != "h36m16" else {}
         data = load_pose_data("h36m", h36m=args.h36m, keypoints=pick("keypoints"), train_stride=pick("train_stride"),
-                              test_stride=pick("test_stride"), actions=actions, device=device)
+                              test_stride=pick("test_stride"), actions=actions, device=device, **fmt)
     else:
+        if pick("input_format") != "h36m16":
+            raise CliError(f"--input-format {pick('input_format')} simulates detections from Human3.6M's ground "
+                           f"truth: pass --h36m PATH")
         if pick("keypoints") != "gt":
             raise CliError(f"--keypoints {pick('keypoints')} needs Human3.6M detections: pass --h36m PATH")
         from .train import _SYNTHETIC_SETTINGS
@@ -114,7 +122,9 @@ def _add_train_config_args(p: argparse.ArgumentParser) -> None:
 _FLAG_HELP = {"eval_batch_size": "poses per forward pass at validation and test (default: 256 on a CPU, "
                                  "8192 on a GPU)",
               "max_steps_per_epoch": "stop every epoch after this many steps (default: none; for smoke runs)",
-              "max_grad_norm": "gradient clipping norm, 0 for none (default: 1.0)"}
+              "max_grad_norm": "gradient clipping norm, 0 for none (default: 1.0)",
+              "init_from": "start from these weights (a shipped experiment's name or a model.pt / best.pt path) "
+                           "instead of a random initialisation, i.e. fine-tune (default: none)"}
 
 
 def _config_or_flag_error(cls, **values):
@@ -327,7 +337,8 @@ def cmd_lift(args) -> int:
         if not (math.isfinite(bone_length) and bone_length > 0):
             raise CliError(f"--bone-length must be 'canonical' or a positive length in metres, got {args.bone_length}")
     intrinsics = None if args.focal is None else (args.focal, args.focal, w / 2, h / 2)
-    lifter = Lifter.from_pretrained(args.model, args.device)
+    from .lifting import default_model
+    lifter = Lifter.from_pretrained(args.model or default_model(args.format), args.device)
     res = lifter.lift(points, args.format, image_size=(w, h), intrinsics=intrinsics, confidences=conf,
                       min_confidence=args.min_confidence, flip=not args.no_flip, bone_length=bone_length)
     out = {"joint_names": list(res.joint_names), "unit": "m", "frame": "camera coordinates, pelvis at the origin",
@@ -366,6 +377,8 @@ def cmd_lift_accuracy(args) -> int:
                    "git_commit": _git_commit(), "date": datetime.date.today().isoformat()})
     for key in ("pipeline", *FORMATS):
         print(f"{key:<9} MPJPE {result[key]['mpjpe']:6.2f} mm   P-MPJPE {result[key]['p_mpjpe']:6.2f} mm")
+    for fmt, row in result["dedicated"].items():
+        print(f"{fmt:<9} MPJPE {row['mpjpe']:6.2f} mm   P-MPJPE {row['p_mpjpe']:6.2f} mm   with {row['model']}")
     if args.out:
         atomic_write_json(result, args.out)
     return 0
@@ -461,8 +474,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", default="coco17", help="coco17 (default), mpii16, h36m16, h36m17 or h36m32")
     p.add_argument("--image-size", nargs=2, type=float, required=True, metavar=("W", "H"), help="image size, pixels")
     p.add_argument("--focal", type=float, help="focal length in pixels (default: 1.147 x the longer image side)")
-    p.add_argument("--model", default="h36m-semgcn-flip", help="a shipped experiment or a checkpoint file "
-                                                               "(default: h36m-semgcn-flip)")
+    p.add_argument("--model", help="a shipped experiment or a checkpoint file (default: the lifter trained for "
+                                   "--format where one is shipped, h36m-semgcn-coco17 for coco17, else "
+                                   "h36m-semgcn-flip)")
     p.add_argument("--min-confidence", type=float, default=0.2, help="joints below it count as missing (default 0.2)")
     p.add_argument("--no-flip", action="store_true", help="no test-time flipping")
     p.add_argument("--bone-length", help="rescale each pose: 'canonical' or a total bone length in metres")

@@ -62,6 +62,7 @@ class TrainConfig:
     compile: bool = False              # torch.compile the model
     eval_batch_size: int | None = None  # None: automatic (see default_eval_batch_size)
     max_steps_per_epoch: int | None = None  # for quick smoke runs
+    init_from: str | None = None       # fine-tune: a shipped experiment's name or a checkpoint path
 
     def __post_init__(self):
         """Every value is checked here, so a bad one fails before any work, naming its setting."""
@@ -81,6 +82,8 @@ class TrainConfig:
             if not (math.isfinite(value) and above and below):
                 raise ValueError(f"{name} must be in {'[' if low[1] else '('}{low[0]:g}, {high[0]:g}"
                                  f"{']' if high[1] else ')'}, got {value!r}")
+        if self.init_from is not None and (not isinstance(self.init_from, str) or not self.init_from.strip()):
+            raise ValueError(f"init_from must be an experiment name or a checkpoint path, got {self.init_from!r}")
         for name in ("amp", "compile", "augment_flip", "flip_test"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be true or false, got {getattr(self, name)!r}")

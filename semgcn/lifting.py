@@ -38,6 +38,7 @@ check it against the one-call API):
 from __future__ import annotations
 
 import functools
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -47,11 +48,29 @@ import torch
 
 from .graph import H36M_JOINT_NAMES, H36M_SKELETON
 
-__all__ = ["FORMATS", "DEFAULT_MODEL", "DEFAULT_FOCAL_FACTOR", "Lifter", "LiftResult", "lift", "convert_keypoints",
+__all__ = ["FORMATS", "DEFAULT_MODEL", "FORMAT_MODELS", "default_model", "DEFAULT_FOCAL_FACTOR", "Lifter", "LiftResult", "lift", "convert_keypoints",
            "to_network_input", "reference_camera", "format_names"]
 
 #: The shipped network :func:`lift` uses unless told otherwise: SemGCN trained with flip augmentation.
 DEFAULT_MODEL = "h36m-semgcn-flip"
+#: Networks trained for one keypoint format (``python -m semgcn experiment NAME``); :func:`default_model` picks
+#: them for that format when their weights are shipped, :data:`DEFAULT_MODEL` otherwise.
+FORMAT_MODELS = {"coco17": "h36m-semgcn-coco17"}
+
+
+def default_model(format="coco17") -> str:
+    """The shipped network :func:`lift` uses for keypoints in ``format`` when no model is named: the lifter
+    trained on that format's joints (:data:`FORMAT_MODELS`) where its weights are shipped, else
+    :data:`DEFAULT_MODEL` (trained on all 16 joints)."""
+    name = FORMAT_MODELS.get(format) if isinstance(format, str) else None
+    if name:
+        from .experiments import shipped_model_path
+        try:
+            shipped_model_path(name)
+            return name
+        except FileNotFoundError:
+            pass
+    return DEFAULT_MODEL
 
 # A target joint is made from source joints by one rule: a name (copy), ("mid", a, b) (mid-point) or
 # ("ext", a, b, t) (a + t (b - a): from a towards b, t > 1 goes beyond b).
@@ -249,21 +268,31 @@ class LiftResult:
 class Lifter:
     """A shipped (or your own) network, ready to lift 2D keypoints: ``Lifter.from_pretrained().lift(...)``."""
 
-    def __init__(self, model: torch.nn.Module, name: str = "", device="cpu"):
+    def __init__(self, model: torch.nn.Module, name: str = "", device="cpu", input_format: str = "h36m16"):
         self.model, self.name, self.device = model.to(device).eval(), name, torch.device(device)
+        #: the keypoint format the network was trained on (``"h36m16"``: all 16 joints; ``"coco17"``: the
+        #: joints COCO lacks were made by :func:`convert_keypoints` in its training data too)
+        self.input_format = input_format
 
     @classmethod
     def from_pretrained(cls, name_or_path: str = DEFAULT_MODEL, device="cpu") -> "Lifter":
         """A shipped experiment's network by name (``python -m semgcn experiment --list``) or a checkpoint file."""
         from .experiments import EXPERIMENTS, load_shipped_model
         from .train import load_model, pick_device
+        from .train import checkpoint_data_settings
         device = pick_device(device)
         if Path(str(name_or_path)).is_file():
-            return cls(load_model(name_or_path, device), str(name_or_path), device)
-        if name_or_path not in EXPERIMENTS:
+            path = Path(name_or_path)
+            model = load_model(path, device)
+        elif name_or_path not in EXPERIMENTS:
             raise ValueError(f"{name_or_path!r} is neither a checkpoint file nor a shipped experiment "
                              f"(python -m semgcn experiment --list)")
-        return cls(load_shipped_model(name_or_path, device), name_or_path, device)
+        else:
+            from .experiments import shipped_model_path
+            path = shipped_model_path(name_or_path)
+            model = load_shipped_model(name_or_path, device)
+        fmt = checkpoint_data_settings(path).get("input_format", "h36m16")
+        return cls(model, str(name_or_path), device, fmt if fmt in FORMATS else "h36m16")
 
     @torch.no_grad()
     def predict_normalised(self, inputs: torch.Tensor, flip: bool = False) -> torch.Tensor:
@@ -305,6 +334,9 @@ class Lifter:
                 raise ValueError(f"confidences must have shape {points.shape[1:2] if single else points.shape[:2]}, "
                                  f"got {conf.shape}")
             valid = np.nan_to_num(conf, nan=0.0) >= min_confidence
+        if self.input_format != "h36m16" and format != self.input_format:
+            warnings.warn(f"{self.name} was trained on {self.input_format} keypoints; for {format} keypoints "
+                          f"{default_model(format)} is the better network", stacklevel=2)
         joints, filled = convert_keypoints(points, format, valid)
         inputs = torch.as_tensor(to_network_input(joints, image_size, intrinsics), dtype=torch.float32)
         out = self.predict_normalised(inputs, flip=flip)
@@ -337,13 +369,15 @@ def canonical_bone_length() -> float:
 _LIFTERS: dict = {}
 
 
-def lift(keypoints, format="coco17", image_size=None, intrinsics=None, confidences=None, model=DEFAULT_MODEL,
+def lift(keypoints, format="coco17", image_size=None, intrinsics=None, confidences=None, model=None,
          device="cpu", flip: bool = True, min_confidence: float = 0.2, bone_length=None) -> LiftResult:
     """One call: 2D keypoints in pixels -> root-relative 3D joints in metres (see the module docstring).
 
-    ``model``: a shipped experiment's name (default :data:`DEFAULT_MODEL`) or
-    a checkpoint path; the network is loaded once per (model, device).
+    ``model``: a shipped experiment's name or a checkpoint path; by default
+    :func:`default_model` of the format (the COCO lifter for ``"coco17"``,
+    :data:`DEFAULT_MODEL` otherwise).  The network is loaded once per (model, device).
     """
+    model = default_model(format) if model is None else model
     key = (str(model), str(device))
     if key not in _LIFTERS:
         _LIFTERS[key] = Lifter.from_pretrained(model, device)
@@ -439,15 +473,24 @@ def format_accuracy(h36m=None, formats: Sequence[str] = ("h36m16", "h36m17", "h3
         pipe[m] = normalize_screen_coordinates(pix[m][:, keep], cam.res_w, cam.res_h)
     out["pipeline"] = scores(lifter.predict_normalised(torch.as_tensor(pipe, dtype=torch.float32), flip=flip).cpu()
                              .double())
-    for fmt in formats:
+    def through_api(net, fmt):
         pred = np.empty((len(pix), 16, 3))
         for c, cam in enumerate(intr):
             m = cams == c
             kp, conf = simulate_detections(pix[m], fmt)
-            res = lifter.lift(kp, fmt, image_size=(cam.res_w, cam.res_h), confidences=conf, flip=flip,
-                              intrinsics=(*cam.focal_length, *cam.center))
+            res = net.lift(kp, fmt, image_size=(cam.res_w, cam.res_h), confidences=conf, flip=flip,
+                           intrinsics=(*cam.focal_length, *cam.center))
             pred[m] = res.joints3d
-        out[fmt] = scores(torch.as_tensor(pred))
+        return scores(torch.as_tensor(pred))
+
+    for fmt in formats:
+        out[fmt] = through_api(lifter, fmt)
+    # The lifters trained for one format's joints (FORMAT_MODELS), where shipped, on the same poses.
+    out["dedicated"] = {}
+    for fmt in formats:
+        name = default_model(fmt)
+        if name != DEFAULT_MODEL and name != model:
+            out["dedicated"][fmt] = {"model": name, **through_api(Lifter.from_pretrained(name, device), fmt)}
     return out
 
 

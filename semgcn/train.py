@@ -41,7 +41,7 @@ from .models import build_model, count_parameters
 
 __all__ = ["TrainConfig", "train", "make_optimizer", "plateau_update", "evaluate", "evaluate_flip_and_plain", "score", "predict",
            "predict_mirrored", "default_eval_batch_size", "epoch_batches", "pick_device", "atomic_save",
-           "atomic_write_json", "load_checkpoint", "load_model", "checkpoint_data_settings", "prepare_run_dir", "RUN_FILES", "export_weights", "shippable_state",
+           "atomic_write_json", "load_checkpoint", "load_model", "load_initial_weights", "checkpoint_data_settings", "prepare_run_dir", "RUN_FILES", "export_weights", "shippable_state",
            "TrainingDiverged", "hardware_description"]
 
 
@@ -166,6 +166,32 @@ def load_model(path, device="cpu") -> nn.Module:
         raise ValueError(f"checkpoint {path} lacks weights {sorted(missing)[:5]} for model {meta['model']!r}")
     model.load_state_dict({k: v.to(ref[k].dtype) for k, v in state.items()})
     return model.to(device).eval()
+
+
+def load_initial_weights(model: nn.Module, source: str, model_name: str) -> Path:
+    """Load the weights a fine-tuning run starts from into ``model`` (in place) and return their file.
+
+    ``source``: a checkpoint path (``model.pt`` / ``best.pt`` / ``checkpoint.pt``) or the name of a
+    shipped experiment.  The checkpoint must hold the same model (name and every weight's shape)."""
+    path = Path(source)
+    if not path.is_file():
+        from .experiments import EXPERIMENTS, shipped_model_path
+        if source not in EXPERIMENTS:
+            raise ValueError(f"init_from {source!r}: no such file, and not a shipped experiment "
+                             f"(see `python -m semgcn experiment --list`)")
+        path = shipped_model_path(source)
+    ckpt = load_checkpoint(path)
+    meta = ckpt.get("meta") or {}
+    if meta.get("model", model_name) != model_name:
+        raise ValueError(f"init_from {source!r} holds a {meta['model']!r} model, this run trains {model_name!r}")
+    state = ckpt.get("state_dict") or ckpt.get("model")
+    ref = model.state_dict()
+    if not isinstance(state, dict) or set(state) != set(ref) or any(
+            not torch.is_tensor(state[k]) or state[k].shape != ref[k].shape for k in ref):
+        raise ValueError(f"init_from {source!r}: its weights do not fit model {model_name!r} "
+                         f"({path} has other weight names or shapes)")
+    model.load_state_dict({k: v.to(ref[k].dtype) for k, v in state.items()})
+    return path
 
 
 _SYNTHETIC_SETTINGS = ("num_train", "num_val", "num_test", "seed", "style", "train_subjects", "test_subjects")
@@ -409,6 +435,8 @@ def _train(config, data, out_dir, resume, progress, command, stop_after_epoch) -
     model = build_model(config.model, **config.model_kwargs).to(device)
     if getattr(model, "standardize", False):  # z-scoring statistics of the training split (FC, Martinez et al.)
         model.fit_standardization(data.train.inputs, data.train.targets)
+    if config.init_from and not (resume and (out_dir / "checkpoint.pt").exists()):
+        load_initial_weights(model, config.init_from, config.model)
     num_params = count_parameters(model)
     optimizer = make_optimizer(model, config.lr, device)
     meta = {"model": config.model, "model_kwargs": config.model_kwargs}

@@ -180,3 +180,26 @@ def test_proportions_and_format_accuracy_on_human36m():
     acc = format_accuracy(H36M, formats=("h36m16", "coco17"), test_stride=400)
     assert abs(acc["h36m16"]["mpjpe"] - acc["pipeline"]["mpjpe"]) < 1.0   # the camera remapping costs < 1 mm
     assert acc["coco17"]["mpjpe"] < 200
+
+
+@pytest.mark.h36m
+@pytest.mark.skipif(not (H36M / "data_3d_h36m.npz").is_file(), reason="Human3.6M files not present")
+def test_coco_input_pipeline_gives_the_lifting_conversion_of_the_same_poses():
+    from semgcn.data import load_pose_data
+    from semgcn.lifting import convert_keypoints
+    kw = dict(actions=["Walking"], train_stride=200, test_stride=200)
+    native = load_pose_data("h36m", h36m=H36M, **kw)
+    coco = load_pose_data("h36m", h36m=H36M, input_format="coco17", **kw)
+    assert coco.meta["settings"]["input_format"] == "coco17" and "coco17" in coco.source
+    for a, b in ((native.train, coco.train), (native.test, coco.test)):
+        assert torch.equal(a.targets, b.targets)
+        names = list(H36M_JOINT_NAMES)
+        same = [names.index(n) for n in ("RHip", "RKnee", "RFoot", "LHip", "LKnee", "LFoot", "LShoulder",
+                                         "LElbow", "LWrist", "RShoulder", "RElbow", "RWrist")]
+        assert torch.allclose(a.inputs[:, same], b.inputs[:, same], atol=1e-6)   # joints COCO has
+        made = [names.index(n) for n in ("Spine", "Thorax", "Head")]
+        assert (a.inputs[:, made] - b.inputs[:, made]).abs().max() > 1e-3       # joints it has to make
+    with pytest.raises(ValueError, match="needs keypoints='gt'"):
+        load_pose_data("h36m", h36m=H36M, keypoints="sh_pt_mpii", input_format="coco17", **kw)
+    with pytest.raises(ValueError, match="input_format must be one of"):
+        load_pose_data("h36m", h36m=H36M, input_format="openpose25", **kw)

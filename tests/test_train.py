@@ -311,3 +311,32 @@ def test_a_fresh_run_never_replaces_an_earlier_one(tmp_path):
 def test_config_refuses_values_that_would_train_wrongly(bad):
     with pytest.raises(ValueError, match=next(iter(bad))):
         TrainConfig(**bad)
+
+
+def test_init_from_starts_from_the_given_weights_and_refuses_others(tmp_path):
+    from semgcn.train import load_initial_weights
+    data = fake_data()
+    first = train(TrainConfig(**{**SMALL, "epochs": 1}), data, tmp_path / "a", progress=False)
+    start = load_checkpoint(tmp_path / "a" / "best.pt")["state_dict"]
+    # a tiny rate and one step: the fine-tuned weights are the starting ones, not a fresh initialisation
+    cfg = TrainConfig(**{**SMALL, "epochs": 1, "max_steps_per_epoch": 1, "lr": 1e-12,
+                         "init_from": str(tmp_path / "a" / "best.pt")})
+    tuned = train(cfg, data, tmp_path / "b", progress=False)
+    after = load_checkpoint(tmp_path / "b" / "best.pt")["state_dict"]
+    for k, v in start.items():
+        if v.is_floating_point() and "running_" not in k:   # batch-norm statistics move with any forward pass
+            assert torch.allclose(after[k], v, atol=1e-6), k
+    assert abs(tuned["test"]["mpjpe"] - first["test"]["mpjpe"]) < 0.5
+    assert "--init-from" in tuned["command"]
+    fresh = train(TrainConfig(**{**SMALL, "epochs": 1, "max_steps_per_epoch": 1, "lr": 1e-12, "seed": 5}),
+                  data, tmp_path / "c", progress=False)
+    assert abs(fresh["test"]["mpjpe"] - first["test"]["mpjpe"]) > 0.5   # the test above can fail
+    other = build_model("semgcn", hidden=8, num_blocks=1)
+    with pytest.raises(ValueError, match="do not fit model"):
+        load_initial_weights(other, str(tmp_path / "a" / "best.pt"), "semgcn")
+    with pytest.raises(ValueError, match="holds a 'semgcn' model"):
+        load_initial_weights(build_model("resgcn", hidden=16, num_blocks=1), str(tmp_path / "a" / "best.pt"), "resgcn")
+    with pytest.raises(ValueError, match="not a shipped experiment"):
+        load_initial_weights(other, "no-such-run", "semgcn")
+    with pytest.raises(ValueError, match="init_from"):
+        TrainConfig(init_from="  ")

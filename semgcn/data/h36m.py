@@ -566,19 +566,36 @@ def _empty_split() -> PoseSplit:
                      list(ACTIONS), list(SUBJECTS))
 
 
+def _as_detected(uv32: np.ndarray, input_format: str) -> np.ndarray:
+    """Ground-truth pixels ``(4, N, 32, 2)`` as a detector in ``input_format`` reports them, turned into the
+    16 SemGCN joints by the lifting API's own conversion (:func:`semgcn.lifting.convert_keypoints`):
+    ``(4, N, 16, 2)``.  A network trained on these inputs sees exactly what :func:`semgcn.lift` gives it."""
+    from ..lifting import convert_keypoints, simulate_detections
+    out = np.empty(uv32.shape[:2] + (16, 2))
+    for c in range(len(uv32)):
+        kp, conf = simulate_detections(uv32[c], input_format)
+        out[c] = convert_keypoints(kp, input_format, valid=conf > 0)[0]
+    return out
+
+
 def _build_split(pairs, stride: int, positions_3d: dict, keypoints: dict | None,
-                 cameras: dict) -> tuple[PoseSplit, list]:
+                 cameras: dict, input_format: str = "h36m16") -> tuple[PoseSplit, list]:
     """One split; rows ordered by sequence, then camera, then frame."""
     if not pairs:
         return _empty_split(), []
     inputs, targets, action, subject, camera, table = [], [], [], [], [], []
     for s, seqs in _by_subject(pairs).items():
         cams = _camera_arrays(cameras, s)
-        clips = [reduce_to_16(positions_3d[s][q][::stride]) for q in seqs]
+        if input_format == "h36m16":
+            clips = [reduce_to_16(positions_3d[s][q][::stride]) for q in seqs]
+            # ground truth 2D is computed on the fly from the kept frames only
+            cam_xyz, uv = _views(np.concatenate(clips), cams, project=keypoints is None)  # (4, N, 16, 3|2)
+        else:   # all 32 joints projected (a detector format may use joints outside the 16, e.g. the nose)
+            clips = [positions_3d[s][q][::stride] for q in seqs]
+            cam_xyz, uv = _views(np.concatenate(clips), cams, project=True)
+            cam_xyz, uv = reduce_to_16(cam_xyz), _as_detected(uv, input_format)
         lengths = [c.shape[0] for c in clips]
-        # ground truth 2D is computed on the fly from the kept frames only
-        cam_xyz, uv = _views(np.concatenate(clips), cams, project=keypoints is None)  # (4, N, 16, 3|2)
-        if keypoints is not None:
+        if keypoints is not None and input_format == "h36m16":
             uv = np.stack([np.concatenate([keypoints[s][q][c][::stride] for q in seqs]) for c in range(NUM_CAMERAS)])
         size = cams[2][:, None, None, 9:11]  # (4, 1, 1, 2): res_w, res_h
         u_n = normalize_screen_coordinates(uv.astype(np.float64), size[..., :1], size[..., 1:])
@@ -609,7 +626,7 @@ def _every(stride: int) -> str:
 
 def h36m_pose_data(path: str | os.PathLike | None = None, keypoints: str = "gt", train_stride: int = 5,
                    test_stride: int = 1, val_stride: int = 5, actions=None, val="sequences",
-                   device="cpu", trim_2d: bool = False) -> PoseData:
+                   device="cpu", trim_2d: bool = False, input_format: str = "h36m16") -> PoseData:
     """Human3.6M as a :class:`~semgcn.data.dataset.PoseData` (train / val / test).
 
     Args:
@@ -626,6 +643,11 @@ def h36m_pose_data(path: str | os.PathLike | None = None, keypoints: str = "gt",
             a tuple of training subjects, or ``None``).
         device: where the returned tensors live.
         trim_2d: cut 2D sequences longer than their 3D sequence (CPN files).
+        input_format: ``"h36m16"`` (the 16 SemGCN joints), or a keypoint format of
+            :data:`semgcn.lifting.FORMATS` such as ``"coco17"``: the ground-truth 2D
+            poses are given as that format's joints (joints it lacks are missing) and
+            turned back into 16 joints by the lifting API's conversion, so that a
+            network trained on them is a lifter for that format.  Ground-truth 2D only.
 
     Returns:
         ``PoseData`` whose splits hold ``inputs (N, 16, 2)`` normalised screen
@@ -640,6 +662,12 @@ def h36m_pose_data(path: str | os.PathLike | None = None, keypoints: str = "gt",
         if not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
     actions = _canonical_actions(actions)
+    from ..lifting import FORMATS
+    if input_format not in FORMATS:
+        raise ValueError(f"input_format must be one of {', '.join(FORMATS)}, got {input_format!r}")
+    if input_format != "h36m16" and keypoints != "gt":
+        raise ValueError(f"input_format {input_format!r} simulates a detector from ground-truth 2D: it needs "
+                         f"keypoints='gt', got {keypoints!r}")
     root = find_h36m(path)
     positions = load_positions_3d(root / FILE_3D)
     cameras = load_cameras()
@@ -667,9 +695,9 @@ def h36m_pose_data(path: str | os.PathLike | None = None, keypoints: str = "gt",
     if not train_pairs or not test_pairs:
         raise ValueError(f"actions={actions} and val={val!r} leave {len(train_pairs)} training and "
                          f"{len(test_pairs)} test sequences; need at least one of each")
-    train, train_table = _build_split(train_pairs, train_stride, positions, kp, cameras)
-    val_split, val_table = _build_split(val_pairs, val_stride, positions, kp, cameras)
-    test, test_table = _build_split(test_pairs, test_stride, positions, kp, cameras)
+    train, train_table = _build_split(train_pairs, train_stride, positions, kp, cameras, input_format)
+    val_split, val_table = _build_split(val_pairs, val_stride, positions, kp, cameras, input_format)
+    test, test_table = _build_split(test_pairs, test_stride, positions, kp, cameras, input_format)
 
     if val is None or val == "none":
         val_desc = "no validation"
@@ -678,12 +706,15 @@ def h36m_pose_data(path: str | os.PathLike | None = None, keypoints: str = "gt",
     else:
         val_desc = f"val {','.join(sorted({s for s, _ in val_pairs}, key=_subject_key))} {_every(val_stride)}"
     train_subjects = sorted({s for s, _ in train_pairs}, key=_subject_key)
+    if input_format != "h36m16":
+        kp_desc += f" as {input_format} keypoints"
     source = (f"Human3.6M ({root}), 2D: {kp_desc}, train {','.join(train_subjects)} {_every(train_stride)}, "
               f"{val_desc}, test {','.join(TEST_SUBJECTS)} {_every(test_stride)}")
     if actions is not None:
         source += f", actions {','.join(actions)}"
     meta = {
         "dataset": "h36m", "root": str(root), "keypoints": keypoints, "keypoints_source": kp_desc,
+        "input_format": input_format,
         "joint_names": list(H36M_JOINT_NAMES), "num_cameras": NUM_CAMERAS,
         "strides": {"train": train_stride, "val": val_stride, "test": test_stride},
         "val": val if isinstance(val, (str, type(None))) else list(val),

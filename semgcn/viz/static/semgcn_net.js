@@ -45,19 +45,11 @@
     return out;
   }
 
-  /* y (rows x out) = x (rows x in) W + b with W stored (in x out): graph convolutions. */
-  function matmulInOut(x, rows, nin, w, nout, b, y) {
-    for (var r = 0; r < rows; r++) {
-      var yo = r * nout, xo = r * nin;
-      for (var o = 0; o < nout; o++) { y[yo + o] = b ? b[o] : 0; }
-      for (var i = 0; i < nin; i++) {
-        var xv = x[xo + i];
-        if (xv === 0) { continue; }
-        var wo = i * nout;
-        for (var o2 = 0; o2 < nout; o2++) { y[yo + o2] += xv * w[wo + o2]; }
-      }
-    }
-    return y;
+  /* (rows x cols) -> (cols x rows), so that every output channel's weights are contiguous. */
+  function transpose(w, rows, cols) {
+    var t = new Float32Array(rows * cols);
+    for (var r = 0; r < rows; r++) { for (var c = 0; c < cols; c++) { t[c * rows + r] = w[r * cols + c]; } }
+    return t;
   }
 
   /* y = x W^T + b with W stored (out x in), as torch.nn.Linear. */
@@ -66,9 +58,15 @@
     for (var r = 0; r < rows; r++) {
       var xo = r * nin;
       for (var o = 0; o < nout; o++) {
-        var wo = o * nin, s = 0;
-        for (var i = 0; i < nin; i++) { s += x[xo + i] * w[wo + i]; }
-        y[r * nout + o] = s + b[o];
+        var wo = o * nin, s0 = 0, s1 = 0, s2 = 0, s3 = 0, i = 0;
+        for (; i + 3 < nin; i += 4) {   // four partial sums: independent additions run in parallel
+          s0 += x[xo + i] * w[wo + i];
+          s1 += x[xo + i + 1] * w[wo + i + 1];
+          s2 += x[xo + i + 2] * w[wo + i + 2];
+          s3 += x[xo + i + 3] * w[wo + i + 3];
+        }
+        for (; i < nin; i++) { s0 += x[xo + i] * w[wo + i]; }
+        y[r * nout + o] = (s0 + s1) + (s2 + s3) + (b ? b[o] : 0);
       }
     }
     return y;
@@ -87,7 +85,8 @@
       for (var j = 0; j < joints; j++) { a[i * joints + j] /= s; }
     }
     var nin = op["in"], nout = op.out, w = T[op.weight];
-    return { a: a, w0: w.subarray(0, nin * nout), w1: w.subarray(nin * nout, 2 * nin * nout), b: T[op.bias] };
+    return { a: a, w0: transpose(w.subarray(0, nin * nout), nin, nout),
+             w1: transpose(w.subarray(nin * nout, 2 * nin * nout), nin, nout), b: T[op.bias] };
   }
 
   function semgconv(x, rows, op, p) {
@@ -101,14 +100,13 @@
         for (var c = 0; c < nin; c++) { dst[i * nin + c] += aij * x[j * nin + c]; }
       }
     }
-    var y = matmulInOut(nb, rows, nin, p.w1, nout, p.b, new Float64Array(rows * nout));
-    var ys = matmulInOut(self, rows, nin, p.w0, nout, null, new Float64Array(rows * nout));
+    var y = linear(nb, rows, nin, p.w1, nout, p.b), ys = linear(self, rows, nin, p.w0, nout, null);
     for (var k = 0; k < y.length; k++) { y[k] += ys[k]; }
     return y;
   }
 
-  /* Eq. 1: (A_norm x) W + b, with the normalised adjacency stored by the package. */
-  function gconv(x, rows, op, T) {
+  /* Eq. 1: (A_norm x) W + b, with the normalised adjacency stored by the package (p.wt: W transposed). */
+  function gconv(x, rows, op, T, p) {
     var nin = op["in"], adj = T[op.adj], z = new Float64Array(rows * nin);
     for (var i = 0; i < rows; i++) {
       for (var j = 0; j < rows; j++) {
@@ -117,7 +115,7 @@
         for (var c = 0; c < nin; c++) { z[i * nin + c] += aij * x[j * nin + c]; }
       }
     }
-    return matmulInOut(z, rows, nin, T[op.weight], op.out, T[op.bias], new Float64Array(rows * op.out));
+    return linear(z, rows, nin, p.wt, op.out, T[op.bias]);
   }
 
   function batchNorm(x, rows, cols, weight, bias, mean, variance, eps) {
@@ -169,7 +167,9 @@
     this.T = decodeTensors(buffer, spec.tensors);
     var self = this;
     this.prepared = spec.ops.map(function (op) {
-      return op.op === "semgconv" ? prepareSemGConv(op, self.T, self.joints) : null;
+      if (op.op === "semgconv") { return prepareSemGConv(op, self.T, self.joints); }
+      if (op.op === "gconv") { return { wt: transpose(self.T[op.weight], op["in"], op.out) }; }
+      return null;
     });
   }
 
@@ -180,7 +180,7 @@
       var op = this.spec.ops[n];
       switch (op.op) {
         case "semgconv": x = semgconv(x, rows, op, this.prepared[n]); cols = op.out; break;
-        case "gconv": x = gconv(x, rows, op, T); cols = op.out; break;
+        case "gconv": x = gconv(x, rows, op, T, this.prepared[n]); cols = op.out; break;
         case "bn": batchNorm(x, rows, cols, T[op.weight], T[op.bias], T[op.mean], T[op["var"]], op.eps); break;
         case "relu": for (var i = 0; i < x.length; i++) { if (x[i] < 0) { x[i] = 0; } } break;
         case "push": stack.push(Float64Array.from(x)); break;

@@ -189,3 +189,14 @@ def test_notebook_output_has_a_static_picture_and_a_loader():
 def test_forward_pass_timing_runs():
     speed = lm.time_forward_pass(repeats=3)
     assert speed is not None and speed["javascript_ms"] > 0 and speed["pytorch_ms"] > 0
+
+
+def test_export_by_other_code_is_not_reused(site, tmp_path):
+    folder = tmp_path / "semgcn-live"
+    shutil.copytree(site[0], folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["exporter"] = "0" * 16
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    assert any("another version of the exporter" in p for p in lm.check_live_files(folder))
+    info = lm.write_live_files(folder)
+    assert sorted(info["written"]) == sorted(n for n, _ in lm.LIVE_MODELS) and lm.check_live_files(folder) == []

@@ -63,6 +63,13 @@ _NUM_SYNTHETIC = 40
 _NUM_TEST_VECTORS = 20
 
 
+@functools.lru_cache(maxsize=1)
+def _exporter_digest() -> str:
+    """A digest of :func:`export_network`'s source: an export written by other code is never reused."""
+    import inspect
+    return hashlib.sha256(inspect.getsource(export_network).encode()).hexdigest()[:16]
+
+
 def _sha256(path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -296,8 +303,9 @@ def check_live_files(folder, results_dir=None) -> list:
     except ValueError:
         return [f"{manifest_path}: not valid JSON"]
     problems = []
-    if manifest.get("format") != FORMAT:
-        problems.append(f"{manifest_path}: format {manifest.get('format')!r}, this package writes {FORMAT}")
+    if manifest.get("format") != FORMAT or manifest.get("exporter") != _exporter_digest():
+        problems.append(f"{manifest_path}: written by another version of the exporter (format "
+                        f"{manifest.get('format')!r}, this package writes {FORMAT})")
     sums = _source_checksums(results_dir)
     models = {m.get("name"): m for m in manifest.get("models", [])}
     for name, _ in LIVE_MODELS:
@@ -344,7 +352,7 @@ def write_live_files(folder, results_dir=None, force: bool = False) -> dict:
     if manifest_path.is_file() and not force:
         try:
             previous = json.loads(manifest_path.read_text())
-            if previous.get("format") == FORMAT:
+            if previous.get("format") == FORMAT and previous.get("exporter") == _exporter_digest():
                 old = {m["name"]: m for m in previous.get("models", [])}
         except (ValueError, KeyError, TypeError):
             old = {}
@@ -385,7 +393,7 @@ def write_live_files(folder, results_dir=None, force: bool = False) -> dict:
     w, h = _reference()
     from .skeleton import POSE_STYLES
     colors = {side: POSE_STYLES["gt"][side] for side in ("left", "right", "center")}   # the book's colours
-    manifest = {"format": FORMAT, "joints": list(H36M_SKELETON.names), "parents": list(H36M_SKELETON.parents),
+    manifest = {"format": FORMAT, "exporter": _exporter_digest(), "joints": list(H36M_SKELETON.names), "parents": list(H36M_SKELETON.parents),
                 "left": list(H36M_SKELETON.left), "right": list(H36M_SKELETON.right), "colors": colors,
                 "camera": _camera_entry(), "presets": live_presets(), "models": entries}
     _write_json(manifest_path, manifest)

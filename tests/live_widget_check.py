@@ -6,7 +6,8 @@
 Starts JupyterLab on 127.0.0.1 (a temporary copy of the chapters, fresh
 settings) and headless Chromium with every host but 127.0.0.1 unresolvable,
 so nothing can come from the network.  For each chapter it opens the
-notebook, runs all cells, then drives every live explorer on the page
+notebook (with ``EXTRA_CELLS`` appended: explorers of chapters too slow to
+run here whole), runs all cells, then drives every live explorer on the page
 (``.semgcn-explorer``, see ``semgcn/viz/live.py``): slider steps with the
 keyboard and dropdown / multi-select changes, ``--updates`` of them in all.
 It checks that
@@ -51,6 +52,19 @@ import site_check  # noqa: E402  (find_browser, the Chromium flags for WebGL wit
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ("01_pose_as_graph", "10_qualitative")
+# Explorers of chapters that take too long to run here whole (chapter 2 trains a model for over
+# a minute, chapter 5 several) are driven at the end of a chapter that does run: the same calls,
+# on that chapter's poses (chapter 5's with a fresh, untrained non-local block).
+EXTRA_CELLS = {"01_pose_as_graph": [
+    "from semgcn.graph import normalize_adjacency\n"
+    "viz.receptive_field_widget(pose_cam, normalize_adjacency(A), \"RWrist\")",
+    "from semgcn.graph import H36M_NONLOCAL_GROUPS\n"
+    "from semgcn.nn import GraphNonLocal\n"
+    "torch.manual_seed(0)\n"
+    "block = GraphNonLocal(2, 4, pairwise=\"embedded_gaussian\", groups=H36M_NONLOCAL_GROUPS, num_nodes=K).eval()\n"
+    "with torch.no_grad():\n"
+    "    aff = block.affinity(tr.inputs[:12].cpu())\n"
+    "viz.affinity_widget(tr.targets[:12].cpu(), aff, H36M_NONLOCAL_GROUPS)"]}
 OFFLINE = "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"
 
 
@@ -201,8 +215,11 @@ const box = document.querySelectorAll('.semgcn-explorer')[arguments[0]];
 const hosts = Array.from(box.querySelectorAll('.semgcn-explorer-host'));
 const gds = hosts.map(h => h.querySelector('.js-plotly-plot'));
 const g3 = gds.filter(gd => gd && gd._fullLayout && gd._fullLayout.scene).pop();
-const digest = g3 ? JSON.stringify(g3.data.filter(t => t.type === 'scatter3d')
-    .map(t => [t.x, t.y, t.z].map(a => Array.from(a || []).map(v => Math.round(v * 1e6))))) : '';
+// plain arrays, typed arrays, or plotly's {dtype, bdata} typed-array spec (the live figures' JSON)
+const list = a => (a === undefined || a === null) ? [] : (a.bdata !== undefined ? [a.dtype, a.bdata] :
+                  (typeof a === 'object' ? Array.from(a) : [a]));
+const digest = g3 ? JSON.stringify(g3.data.filter(t => t.type === 'scatter3d').map(t =>
+    [t.x, t.y, t.z, t.marker && t.marker.size, t.marker && t.marker.color].map(list))) : '';
 return {renders: hosts.map(h => Number(h.dataset.renders || 0)), drawMs: hosts.map(h => Number(h.dataset.drawMs || 0)),
         digest, g3: g3 ? (g3.dataset.probe ||
         (g3.dataset.probe = Math.random().toString(36).slice(2))) : '',
@@ -214,7 +231,7 @@ return {renders: hosts.map(h => Number(h.dataset.renders || 0)), drawMs: hosts.m
 _SELECT_JS = """
 const box = document.querySelectorAll('.semgcn-explorer')[arguments[0]];
 const sel = box.querySelectorAll(arguments[1])[0];
-const want = arguments[2];
+const want = sel.multiple ? arguments[2] : [(sel.selectedIndex + 1) % sel.options.length];
 Array.from(sel.options).forEach((o, i) => { o.selected = want.includes(i); });
 if (!sel.multiple) sel.selectedIndex = want[0];
 sel.dispatchEvent(new Event('change', {bubbles: true}));
@@ -228,8 +245,14 @@ return Array.from(document.querySelectorAll('.jp-OutputArea-output')).filter(o =
 
 _STATIC_JS = """
 return Array.from(document.querySelectorAll('.js-plotly-plot')).filter(gd => gd.layout && gd.layout.meta &&
-  gd.layout.meta.semgcn_static).map(gd => ({visible: !!gd.getClientRects().length,
-  drawn: !!gd.querySelector('svg.main-svg'), canvases: gd.querySelectorAll('canvas').length}));
+  gd.layout.meta.semgcn_static).map(gd => {
+    const child = gd.closest('.jp-OutputArea-child'), cell = gd.closest('.jp-Cell');
+    return {visible: !!gd.getClientRects().length, drawn: !!gd.querySelector('svg.main-svg'),
+            canvases: gd.querySelectorAll('canvas').length, style: gd.getAttribute('style') || '',
+            child: child ? getComputedStyle(child).display : '', cell: cell ? cell.className : '',
+            previous: child && child.previousElementSibling ? child.previousElementSibling.className +
+              ' ' + child.previousElementSibling.textContent.slice(0, 60) : ''};
+  });
 """
 
 
@@ -291,19 +314,21 @@ def check_plots(driver, where: str, result: Result, *, screenshots_ok: bool = Tr
     return len(plots)
 
 
-def _press(driver, box_index: int, slider_index: int, key) -> None:
+def _step_slider(driver, box_index: int, slider_index: int = 0) -> None:
+    """One keyboard step of a slider: to the right, or to the left once it is at its end."""
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
 
     box = driver.find_elements(By.CSS_SELECTOR, ".semgcn-explorer")[box_index]
     handle = box.find_elements(By.CSS_SELECTOR, ".widget-slider .noUi-handle")[slider_index]
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].focus();", handle)
-    handle.send_keys(key)
+    at_end = driver.execute_script(
+        "const h = arguments[0]; h.scrollIntoView({block: 'center'}); h.focus();"
+        "return Number(h.getAttribute('aria-valuenow')) >= Number(h.getAttribute('aria-valuemax'));", handle)
+    handle.send_keys(Keys.ARROW_LEFT if at_end else Keys.ARROW_RIGHT)
 
 
 def drive_explorer(driver, where: str, k: int, updates: int, result: Result) -> None:
     """``updates`` changes of explorer ``k``'s controls; each must redraw its 3D view in place with new data."""
-    from selenium.webdriver.common.keys import Keys
-
     state = lambda: driver.execute_script(_EXPLORER_STATE_JS, k)  # noqa: E731
     start = _wait(lambda: (lambda s: s if s["digest"] and all(s["renders"]) else None)(state()), 60)
     key = f"{where} explorer #{k}"
@@ -314,13 +339,12 @@ def drive_explorer(driver, where: str, k: int, updates: int, result: Result) -> 
     n_sliders, n_drop, n_multi = start["sliders"], start["dropdowns"], start["multis"]
     for u in range(updates):
         if n_drop and u % 10 == 9:
-            plan.append(("dropdown", lambda u=u: driver.execute_script(_SELECT_JS, k, ".widget-dropdown select",
-                                                                        [1 + u // 10])))
+            plan.append(("dropdown", lambda: driver.execute_script(_SELECT_JS, k, ".widget-dropdown select", [])))
         elif n_multi and u % 5 == 4:
             plan.append(("multi-select", lambda u=u: driver.execute_script(
                 _SELECT_JS, k, ".widget-select-multiple select", [[0], [0, 1], [1], [0, 2], [2]][u // 5 % 5])))
         else:
-            plan.append(("slider step", lambda: _press(driver, k, 0, Keys.ARROW_RIGHT)))
+            plan.append(("slider step", lambda: _step_slider(driver, k)))
     result.driven[key] = ", ".join(f"{sum(d == w for d, _ in plan)} {w}" for w in dict.fromkeys(d for d, _ in plan))
     lat = result.latencies.setdefault(key, [])
     draw = result.draw_times.setdefault(key, [])
@@ -347,7 +371,7 @@ def drive_explorer(driver, where: str, k: int, updates: int, result: Result) -> 
 
 
 def open_notebook(driver, lab: JupyterLab, name: str, where: str, result: Result) -> bool:
-    driver.get(f"{lab.url}/lab/tree/{name}.ipynb")
+    driver.get(f"{lab.url}/lab/tree/{name}.ipynb?reset")  # ?reset: no tabs restored from the last chapter
     status = _wait(lambda: (lambda s: s if s in ("idle",) else None)(driver.execute_script(_READY_JS)), 120, 0.5)
     if not status:
         result.fail(where, f"the notebook did not open with an idle kernel ({driver.execute_script(_READY_JS)})")
@@ -386,7 +410,8 @@ def reopen(driver, lab: JupyterLab, name: str, result: Result) -> None:
     if not statics:
         result.fail(where, f"static fallbacks not drawn: {driver.execute_script(_STATIC_JS)}")
     elif not all(s["visible"] for s in statics):
-        result.fail(where, "a static fallback is hidden although its explorer is gone")
+        result.fail(where, "a static fallback is hidden although its explorer is gone: "
+                           f"{[s for s in statics if not s['visible']]}")
     errors = driver.execute_script(_ERROR_TEXT_JS)
     if errors:
         result.fail(where, f"visible widget error instead of the fallback: {errors[0]!r}")
@@ -407,7 +432,10 @@ def check(chapters=CHAPTERS, updates: int = 20, screenshots: Path | None = None,
     work = tmp / "book"
     work.mkdir()
     for name in chapters:
-        shutil.copy(ROOT / "book" / f"{name}.ipynb", work / f"{name}.ipynb")
+        nb = json.loads((ROOT / "book" / f"{name}.ipynb").read_text(encoding="utf-8"))
+        nb["cells"] += [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+                         "id": f"extra{k}", "source": src} for k, src in enumerate(EXTRA_CELLS.get(name, []))]
+        (work / f"{name}.ipynb").write_text(json.dumps(nb), encoding="utf-8")
     lab = JupyterLab(work, tmp)
     opts = webdriver.ChromeOptions()
     opts.binary_location = chrome

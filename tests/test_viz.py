@@ -20,6 +20,7 @@ import semgcn.viz as viz  # noqa: E402
 from semgcn import report  # noqa: E402
 from semgcn.graph import H36M_SKELETON as SK  # noqa: E402
 from semgcn.viz import skeleton as skel  # noqa: E402
+from semgcn.graph import H36M_SKELETON  # noqa: E402
 from semgcn.viz import widgets  # noqa: E402
 
 K = SK.num_joints
@@ -425,6 +426,85 @@ def test_live_widget_displays_with_a_static_fallback_after_it(monkeypatch):
     shift = float(report.value.split("largest 2D change: ")[1].split(" ")[0])
     assert shift < 1e-6  # the 2D projection did not move
     assert view2d.figure == before2d and view3d.figure != before3d
+
+
+def test_receptive_field_widget_follows_the_powers_of_the_propagation_matrix(monkeypatch):
+    from semgcn.graph import normalize_adjacency
+
+    a_hat = normalize_adjacency(H36M_SKELETON.adjacency())
+    fig = viz.receptive_field_widget(standing_pose(), a_hat, "RWrist")  # outside a kernel: the static figure
+    assert isinstance(fig, go.Figure) and len(fig.frames) == 1 + 8  # L = 0 .. the diameter
+    pytest.importorskip("anywidget")
+    monkeypatch.setattr(widgets, "in_live_kernel", lambda: True)
+    box = viz.receptive_field_widget(standing_pose(), a_hat, "RWrist")
+    (pick, layers), report, view = box.children[0].children, box.children[1], box.children[2]
+    title = lambda: view.figure["layout"]["title"]["text"]  # noqa: E731
+    assert "2 of 16 joints" in title() and "RElbow" in report.value  # L = 1: itself and its one neighbour
+    layers.value = 2
+    assert "3 of 16 joints" in title() and "RShoulder" in report.value
+    pick.value = "Thorax"
+    assert title() == "Thorax after 2 layers: 8 of 16 joints"
+    own = [float(report.value.split("keeps ")[1].split("%")[0])]
+    layers.value = 8
+    own.append(float(report.value.split("keeps ")[1].split("%")[0]))
+    assert own[1] < own[0]  # deeper, and a joint's own input is a smaller share: smoothing
+
+
+def test_left_right_widget_swaps_labels_and_mirrors(monkeypatch):
+    import torch
+
+    perm = list(H36M_SKELETON.flip_permutation())
+    gt = torch.as_tensor(poses(3), dtype=torch.float32)
+    gt = gt - gt[:, :1]
+    x = gt[..., :2] / 2  # a stand-in "image": the model below just lifts it back
+    lift = lambda inp: torch.cat([inp * 2, torch.zeros_like(inp[..., :1])], -1)  # noqa: E731  joint by joint
+    fig = viz.left_right_widget(lift, x, gt)
+    assert isinstance(fig, go.Figure) and len(fig.frames) == 3
+    pytest.importorskip("anywidget")
+    monkeypatch.setattr(widgets, "in_live_kernel", lambda: True)
+    box = viz.left_right_widget(lift, x, gt, labels=["a", "b", "c"])
+    (sample, version), report, view = box.children[0].children, box.children[1], box.children[2]
+    import re
+
+    errors = [float(e) for e in re.findall(r": ([0-9.]+) mm", report.value)]
+    assert len(errors) == 3
+    # this "model" ignores which joint is which and is mirror-symmetric: all three agree
+    assert errors[0] > 0 and errors[0] == pytest.approx(errors[1], abs=1e-3) == errors[2]
+    sample.value = 2
+    assert "<b>sample 2</b>: c" in report.value
+    # a "model" that knows the joints (each joint's depth: the first pose's) fails the swap
+    depth = gt[:1, :, 2:]
+    knows = lambda inp: torch.cat([inp * 2, depth.expand(len(inp), -1, -1)], -1)  # noqa: E731
+    box = viz.left_right_widget(knows, x, gt)
+    errors = [float(e) for e in re.findall(r": ([0-9.]+) mm", box.children[1].value)]
+    assert errors[0] == 0 and errors[1] > 10
+    view = box.children[2]
+    first = view.figure
+    box.children[0].children[1].value = "as given"
+    assert view.figure != first and perm != list(range(16))
+
+
+def test_affinity_widget_redraws_one_query_of_one_pose(monkeypatch):
+    from semgcn.graph import H36M_NONLOCAL_GROUPS
+
+    groups = H36M_NONLOCAL_GROUPS
+    rng = np.random.default_rng(0)
+    aff = rng.random((3, 16, len(groups)))
+    fig = viz.affinity_widget(poses(3), aff, groups)
+    assert isinstance(fig, go.Figure) and len(fig.layout.sliders[0].steps) == 16  # static: every query
+    pytest.importorskip("anywidget")
+    monkeypatch.setattr(widgets, "in_live_kernel", lambda: True)
+    box = viz.affinity_widget(poses(3), aff, groups, query="LWrist")
+    (sample, pick), report, view = box.children[0].children, box.children[1], box.children[2]
+    assert len(view.figure["data"]) == 3  # bones, the query's affinities, its ring: one query only
+    best = int(np.argmax(aff[0, list(H36M_SKELETON.names).index("LWrist")]))
+    group_name = "+".join(H36M_SKELETON.names[j] for j in groups[best])
+    assert report.value.split("attends most to ")[1].startswith(group_name)
+    first = view.figure
+    sample.value = 2
+    assert view.figure != first and "<b>pose 2</b>" in report.value
+    pick.value = "Head"
+    assert "Head attends most to" in report.value
 
 
 def test_live_figure_sends_plotly_js_when_the_page_has_none():

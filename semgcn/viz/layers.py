@@ -263,50 +263,74 @@ def affinity_heatmap(f, query_names: Sequence[str], key_names: Sequence[str], *,
     return ax
 
 
-def affinity_figure(pose, affinities, groups: Sequence[Sequence[int]], skeleton: Skeleton = H36M_SKELETON, *,
-                    title: str | None = None, height: int = 540):
-    """One pose in 3D with a slider over the query joint (chapter 5): the query
-    is ringed in red and every joint is coloured and sized by the query's
-    affinity to the pooled group the joint belongs to.
-
-    ``affinities`` is ``(K, N)`` (one row per query joint, one column per
-    group of ``groups``)."""
-    import plotly.graph_objects as go
-
+def _affinity_parts(pose, affinities, groups: Sequence[Sequence[int]], skeleton: Skeleton):
+    """Checked ``(K, N)`` affinities, the group of every joint, the group names, display points."""
     aff = as_numpy(affinities)
     k = skeleton.num_joints
     if aff.shape != (k, len(groups)):
         raise ValueError(f"affinities must be ({k}, {len(groups)}), got {aff.shape}")
     names = list(skeleton.names)
-    group_names = ["+".join(names[j] for j in g) for g in groups]
     group_of = np.empty(k, dtype=int)
     for gi, grp in enumerate(groups):
         group_of[list(grp)] = gi
-    pts = to_display(as_numpy(pose), "camera")
+    return aff, group_of, ["+".join(names[j] for j in g) for g in groups], to_display(as_numpy(pose), "camera")
+
+
+def _affinity_traces(pts, aff, q: int, group_of, group_names, skeleton: Skeleton, cmax: float, visible=True):
+    """Query ``q``'s affinities: every joint coloured and sized by the affinity to its group, the query ringed."""
+    import plotly.graph_objects as go
+
+    names = list(skeleton.names)
+    values = aff[q, group_of]
+    return [go.Scatter3d(
+                x=pts[:, 0], y=pts[:, 1], z=pts[:, 2], mode="markers", visible=visible, showlegend=False,
+                marker=dict(size=6 + 12 * values / cmax, color=values, cmin=0, cmax=cmax, colorscale="Viridis",
+                            showscale=True, colorbar=dict(title="f/N", len=0.7, thickness=14)),
+                hoverinfo="text",
+                text=[f"{names[q]} → {group_names[group_of[j]]}: {values[j]:.4f}" for j in range(len(names))]),
+            go.Scatter3d(x=pts[q:q + 1, 0], y=pts[q:q + 1, 1], z=pts[q:q + 1, 2], mode="markers", visible=visible,
+                         showlegend=False, hoverinfo="skip",
+                         marker=dict(size=16, color="rgba(0,0,0,0)", line=dict(color="red", width=4)))]
+
+
+def _bones_trace(pts, skeleton: Skeleton):
+    import plotly.graph_objects as go
+
     bx, by, bz = [], [], []
     for c, p in skeleton.bones:
         for coords, d in ((bx, 0), (by, 1), (bz, 2)):
             coords += [pts[c, d], pts[p, d], None]
-    fig = go.Figure(go.Scatter3d(x=bx, y=by, z=bz, mode="lines", line=dict(color="#bbbbbb", width=5),
-                                 hoverinfo="skip", showlegend=False))
-    cmax = float(aff.max()) or 1.0
-    for q in range(k):
-        values = aff[q, group_of]
-        fig.add_trace(go.Scatter3d(
-            x=pts[:, 0], y=pts[:, 1], z=pts[:, 2], mode="markers", visible=q == 0, showlegend=False,
-            marker=dict(size=6 + 12 * values / cmax, color=values, cmin=0, cmax=cmax, colorscale="Viridis",
-                        showscale=True, colorbar=dict(title="f/N", len=0.7, thickness=14)),
-            hoverinfo="text", text=[f"{names[q]} → {group_names[group_of[j]]}: {values[j]:.4f}" for j in range(k)]))
-        fig.add_trace(go.Scatter3d(x=pts[q:q + 1, 0], y=pts[q:q + 1, 1], z=pts[q:q + 1, 2], mode="markers",
-                                   visible=q == 0, showlegend=False, hoverinfo="skip",
-                                   marker=dict(size=16, color="rgba(0,0,0,0)", line=dict(color="red", width=4))))
-    steps = []
-    for q in range(k):
-        visible = [True] + [False] * (2 * k)
-        visible[1 + 2 * q] = visible[2 + 2 * q] = True
-        steps.append(dict(method="update", args=[{"visible": visible}], label=names[q]))
-    fig.update_layout(sliders=[_slider(steps, "query: ")], title=_title(title), height=height,
-                      margin=dict(l=0, r=0, t=40 if title else 10, b=40),
+    return go.Scatter3d(x=bx, y=by, z=bz, mode="lines", line=dict(color="#bbbbbb", width=5), hoverinfo="skip",
+                        showlegend=False)
+
+
+def affinity_figure(pose, affinities, groups: Sequence[Sequence[int]], skeleton: Skeleton = H36M_SKELETON, *,
+                    title: str | None = None, height: int = 540, query: int | None = None, cmax: float | None = None):
+    """One pose in 3D with a slider over the query joint (chapter 5): the query
+    is ringed in red and every joint is coloured and sized by the query's
+    affinity to the pooled group the joint belongs to.
+
+    ``affinities`` is ``(K, N)`` (one row per query joint, one column per
+    group of ``groups``).  ``query`` (an index): only that query joint, no
+    slider (what :func:`~semgcn.viz.affinity_widget` redraws); ``cmax``: the
+    top of the colour scale (default: the largest affinity)."""
+    import plotly.graph_objects as go
+
+    aff, group_of, group_names, pts = _affinity_parts(pose, affinities, groups, skeleton)
+    k = skeleton.num_joints
+    cmax = cmax or float(aff.max()) or 1.0
+    fig = go.Figure(_bones_trace(pts, skeleton))
+    for q in range(k) if query is None else [query]:
+        fig.add_traces(_affinity_traces(pts, aff, q, group_of, group_names, skeleton, cmax,
+                                        visible=query is not None or q == 0))
+    if query is None:
+        steps = []
+        for q in range(k):
+            visible = [True] + [False] * (2 * k)
+            visible[1 + 2 * q] = visible[2 + 2 * q] = True
+            steps.append(dict(method="update", args=[{"visible": visible}], label=skeleton.names[q]))
+        fig.update_layout(sliders=[_slider(steps, "query: ")])
+    fig.update_layout(title=_title(title), height=height, margin=dict(l=0, r=0, t=40 if title else 10, b=40),
                       scene=_scene_layout(_cube_ranges(pts), "camera"))
     return fig
 

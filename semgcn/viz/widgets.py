@@ -1,4 +1,4 @@
-"""ipywidgets explorers with a static fallback (chapters 1 and 10).
+"""ipywidgets explorers with a static fallback (chapters 1, 2, 5 and 10).
 
 In a live kernel (Jupyter, Colab, VS Code) each function returns an
 ipywidgets box whose controls redraw plotly figures in place
@@ -21,7 +21,8 @@ from .live import has_live_figures, live_box, live_figure
 from .skeleton import (_cube_ranges, _scene_layout, as_numpy, plot_pose_2d, plot_pose_3d,
                        plot_pose_3d_slider, pose2d_traces, pose3d_traces, slider_side_pad, to_display)
 
-__all__ = ["in_live_kernel", "pose_explorer", "depth_ambiguity_widget", "move_along_ray", "project_pinhole"]
+__all__ = ["in_live_kernel", "pose_explorer", "depth_ambiguity_widget", "receptive_field_widget", "left_right_widget",
+           "affinity_widget", "move_along_ray", "project_pinhole"]
 
 
 def in_live_kernel() -> bool:
@@ -289,3 +290,211 @@ def depth_ambiguity_widget(pose_cam, *, skeleton: Skeleton = H36M_SKELETON, join
                     lambda: _depth_figure(pose, skeleton.names.index(pick.value), offsets, skeleton, focal,
                                           center, image_size, height),
                     view3d)
+
+
+def _controls(*widgets):
+    import ipywidgets as W
+
+    return W.HBox(list(widgets), layout=W.Layout(flex_flow="row wrap"))
+
+
+def _heard_figure(pose, weights, j, layers, skeleton, height):
+    """Pose + one marker per joint, sized by how much joint ``j`` has heard from it after ``layers`` layers."""
+    import plotly.graph_objects as go
+
+    from .layers import _SEEN, _UNSEEN
+
+    pts = to_display(as_numpy(pose), "camera")
+    w = np.abs(weights)
+    seen = w > 1e-12
+    share = w / w.max()
+    fig = plot_pose_3d(pose, skeleton, height=height,
+                       title=f"{skeleton.names[j]} after {layers} layer{'s' if layers != 1 else ''}: "
+                             f"{int(seen.sum())} of {skeleton.num_joints} joints")
+    fig.add_trace(go.Scatter3d(
+        x=pts[:, 0], y=pts[:, 1], z=pts[:, 2], mode="markers", showlegend=False, hoverinfo="text",
+        marker=dict(size=np.where(seen, 5 + 13 * np.sqrt(share), 4), color=np.where(seen, _SEEN, _UNSEEN),
+                    line=dict(width=1, color="#444")),
+        text=[f"{n}: weight {v:.3f}" for n, v in zip(skeleton.names, weights)]))
+    return fig
+
+
+def receptive_field_widget(pose, propagation, joint="RWrist", *, skeleton: Skeleton = H36M_SKELETON,
+                           max_layers: int | None = None, title: str | None = None, static: bool | None = None,
+                           height: int = 480):
+    """What a joint has heard after ``L`` stacked graph convolutions (chapter 2).
+
+    ``propagation`` is the ``(K, K)`` matrix one layer mixes neighbours with
+    (the normalised adjacency of Eq. 1).  Row ``j`` of its ``L``-th power says
+    how much of every joint's input reaches joint ``j`` through ``L`` layers
+    (weights aside): the joints with a non-zero entry are the receptive field,
+    and a marker's size shows the entry.  Live: a joint menu and a layers
+    slider.  Static: :func:`~semgcn.viz.receptive_field_figure` for ``joint``.
+    """
+    from .layers import receptive_field_figure
+
+    a = as_numpy(propagation)
+    k = skeleton.num_joints
+    if a.shape != (k, k):
+        raise ValueError(f"propagation must be ({k}, {k}), got {a.shape}")
+    powers = [np.eye(k)]
+    while len(powers) <= k and not (np.abs(powers[-1]) > 1e-12).all():
+        powers.append(powers[-1] @ a)
+    hops = np.argmax(np.stack([np.abs(p) > 1e-12 for p in powers]), axis=0)  # fewest layers to hear j from i
+    depth = max_layers if max_layers is not None else len(powers) - 1
+    while len(powers) <= depth:
+        powers.append(powers[-1] @ a)
+    j = _joint_index(joint, skeleton)
+
+    def build_static():
+        return receptive_field_figure(pose, hops, skeleton.names[j], skeleton, title=title, height=height)
+
+    if not _use_widgets(static):
+        return build_static()
+
+    import ipywidgets as W
+
+    pick = W.Dropdown(options=list(skeleton.names), value=skeleton.names[j], description="joint")
+    layers = W.IntSlider(value=1, min=0, max=depth, description="layers L", continuous_update=False)
+    report = W.HTML()
+    view = live_figure()
+
+    def redraw(*_):
+        jj = skeleton.names.index(pick.value)
+        row = powers[layers.value][jj]
+        view.update(_heard_figure(pose, row, jj, layers.value, skeleton, height))
+        share = np.abs(row) / np.abs(row).sum()
+        others = [i for i in np.argsort(-share) if i != jj and share[i] > 1e-12][:3]
+        report.value = (f"after {layers.value} layer{'s' if layers.value != 1 else ''}, {pick.value} keeps "
+                        f"{share[jj]:.0%} of its own input" + ("; the rest comes mostly from " + ", ".join(
+                            f"{skeleton.names[i]} ({share[i]:.0%})" for i in others) if others else ""))
+
+    pick.observe(redraw, "value")
+    layers.observe(redraw, "value")
+    redraw()
+    return live_box([_controls(pick, layers), report, view], build_static, view)
+
+
+_SWAP_VARIANTS = ("as given", "left/right labels swapped", "mirror image, flipped back")
+
+
+def left_right_widget(predict, inputs, gt, *, labels: Sequence | None = None,
+                      skeleton: Skeleton = H36M_SKELETON, static: bool | None = None, height: int = 440):
+    """The left/right swap test on single poses (chapter 10).
+
+    ``predict`` maps 2D inputs ``(N, K, 2)`` (a torch tensor, normalised
+    screen coordinates centred on the image) to root-relative 3D poses
+    ``(N, K, 3)`` in metres; ``inputs`` and ``gt`` hold the poses to look at.
+    Three versions of each input go through the model:
+
+    - as given;
+    - with the left and right joints' labels swapped, the points unmoved
+      (the prediction is swapped back before it is compared): a model that
+      uses which joint is which breaks here;
+    - the mirror image (``x`` negated, labels swapped), whose prediction is
+      mirrored back: it should be close to the first (the flip test).
+
+    Live: a sample slider and the version.  Static: the three versions of
+    the first sample under a plotly slider.
+    """
+    import torch
+
+    from .skeleton import plot_pose_3d_slider
+
+    x = torch.as_tensor(inputs, dtype=torch.float32)
+    truth = as_numpy(gt)
+    n = len(x)
+    if x.shape[1:] != (skeleton.num_joints, 2) or truth.shape != (n, skeleton.num_joints, 3):
+        raise ValueError(f"inputs must be (N, {skeleton.num_joints}, 2) and gt (N, {skeleton.num_joints}, 3), "
+                         f"got {tuple(x.shape)} and {truth.shape}")
+    perm = list(skeleton.flip_permutation())
+    labels = None if labels is None else [str(l) for l in labels]
+
+    def variants(i):
+        xi = x[i:i + 1]
+        with torch.no_grad():
+            plain = predict(xi)
+            swapped = predict(xi[:, perm])[:, perm]
+            mirrored = predict(xi[:, perm] * torch.tensor([-1.0, 1.0]))[:, perm] * torch.tensor([-1.0, 1.0, 1.0])
+        out = [as_numpy(p)[0] for p in (plain, swapped, mirrored)]
+        return [p - p[:1] for p in out]
+
+    def build_static():
+        return plot_pose_3d_slider({"prediction": np.stack(variants(0))}, skeleton, gt=np.stack([truth[0]] * 3),
+                                   labels=list(_SWAP_VARIANTS), error_scale=1000, error_unit="mm", height=height,
+                                   slider_prefix="input: ", play_button=False)
+
+    if not _use_widgets(static):
+        return build_static()
+
+    import ipywidgets as W
+
+    sample = W.IntSlider(value=0, min=0, max=n - 1, description="sample", continuous_update=False)
+    version = W.Dropdown(options=list(_SWAP_VARIANTS), value=_SWAP_VARIANTS[1], description="input")
+    report = W.HTML()
+    view = live_figure()
+
+    def redraw(*_):
+        i = sample.value
+        preds = variants(i)
+        errors = [float(np.linalg.norm(p - truth[i], axis=-1).mean() * 1000) for p in preds]
+        shown = _SWAP_VARIANTS.index(version.value)
+        view.update(plot_pose_3d({"prediction": preds[shown]}, skeleton, gt=truth[i], height=height,
+                                 error_scale=1000, error_unit="mm"))
+        report.value = (f"<b>sample {i}</b>{': ' + labels[i] if labels else ''}; MPJPE " +
+                        ", ".join(f"{v}: {e:.0f} mm" for v, e in zip(_SWAP_VARIANTS, errors)))
+
+    sample.observe(redraw, "value")
+    version.observe(redraw, "value")
+    redraw()
+    return live_box([_controls(sample, version), report, view], build_static, view)
+
+
+def affinity_widget(poses, affinities, groups: Sequence[Sequence[int]], *, query="RWrist",
+                    labels: Sequence | None = None, skeleton: Skeleton = H36M_SKELETON, title: str | None = None,
+                    static: bool | None = None, height: int = 520):
+    """The non-local affinities of one joint, pose by pose (chapter 5).
+
+    ``poses`` ``(N, K, 3)`` and ``affinities`` ``(N, K, G)``: a non-local
+    block's normalised affinities for each of the ``N`` input poses (one row
+    per query joint, one column per group of ``groups``).  Live: a pose
+    slider and a query-joint menu; the line above the figure names the groups
+    the query attends to most.  Static: :func:`~semgcn.viz.affinity_figure`
+    for the first pose, a slider over the query joint.
+    """
+    from .layers import affinity_figure
+
+    p, aff = as_numpy(poses), as_numpy(affinities)
+    n, k = len(p), skeleton.num_joints
+    if p.shape != (n, k, 3) or aff.shape != (n, k, len(groups)):
+        raise ValueError(f"poses must be (N, {k}, 3) and affinities (N, {k}, {len(groups)}), "
+                         f"got {p.shape} and {aff.shape}")
+    q = _joint_index(query, skeleton)
+    cmax = float(aff.max()) or 1.0  # one colour scale for every pose
+    labels = None if labels is None else [str(l) for l in labels]
+    group_names = ["+".join(skeleton.names[j] for j in g) for g in groups]
+
+    def build_static():
+        return affinity_figure(p[0], aff[0], groups, skeleton, title=title, height=height, cmax=cmax)
+
+    if not _use_widgets(static):
+        return build_static()
+
+    import ipywidgets as W
+
+    sample = W.IntSlider(value=0, min=0, max=n - 1, description="pose", continuous_update=False)
+    pick = W.Dropdown(options=list(skeleton.names), value=skeleton.names[q], description="query")
+    report = W.HTML()
+    view = live_figure()
+
+    def redraw(*_):
+        i, qq = sample.value, skeleton.names.index(pick.value)
+        view.update(affinity_figure(p[i], aff[i], groups, skeleton, height=height, query=qq, cmax=cmax))
+        top = np.argsort(-aff[i, qq])[:2]
+        report.value = (f"<b>pose {i}</b>{': ' + labels[i] if labels else ''}; {pick.value} attends most to "
+                        + " and ".join(f"{group_names[g]} ({aff[i, qq, g]:.3f})" for g in top))
+
+    sample.observe(redraw, "value")
+    pick.observe(redraw, "value")
+    redraw()
+    return live_box([_controls(sample, pick), report, view], build_static, view)

@@ -355,6 +355,7 @@
       modelSelect.value = name;
       caption3.textContent = "3D answer: drag to turn it (loading " + name + ")";
       return loadNetwork(base, state.manifest, name).then(function (n) {
+        if (modelSelect.value !== name) { return name; }   // the reader picked another one meanwhile
         state.net = n;
         state.model = name;
         caption3.textContent = label() + "'s 3D answer: drag to turn it";

@@ -53,8 +53,8 @@ import site_check  # noqa: E402  (find_browser, the Chromium flags for WebGL wit
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ("01_pose_as_graph", "10_qualitative")
 # Explorers of chapters that take too long to run here whole (chapter 2 trains a model for over
-# a minute, chapter 5 several) are driven at the end of a chapter that does run: the same calls,
-# on that chapter's poses (chapter 5's with a fresh, untrained non-local block).
+# a minute, chapters 4 and 5 several) are driven at the end of a chapter that does run: the same
+# calls, on that chapter's poses (with an untrained non-local block, random edge weights).
 EXTRA_CELLS = {"01_pose_as_graph": [
     "from semgcn.graph import normalize_adjacency\n"
     "viz.receptive_field_widget(pose_cam, normalize_adjacency(A), \"RWrist\")",
@@ -64,7 +64,9 @@ EXTRA_CELLS = {"01_pose_as_graph": [
     "block = GraphNonLocal(2, 4, pairwise=\"embedded_gaussian\", groups=H36M_NONLOCAL_GROUPS, num_nodes=K).eval()\n"
     "with torch.no_grad():\n"
     "    aff = block.affinity(tr.inputs[:12].cpu())\n"
-    "viz.affinity_widget(tr.targets[:12].cpu(), aff, H36M_NONLOCAL_GROUPS)"]}
+    "viz.affinity_widget(tr.targets[:12].cpu(), aff, H36M_NONLOCAL_GROUPS)",
+    "rho = [torch.softmax(torch.randn(K, K).masked_fill(A == 0, -1e9), -1) for _ in range(4)]\n"
+    "viz.edge_weight_widget(pose_cam, rho, [\"1\", \"2\", \"3\", \"4\"])"]}
 OFFLINE = "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"
 
 

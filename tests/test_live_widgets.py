@@ -1,8 +1,8 @@
 """The chapters' live explorers in a real front end (tests/live_widget_check.py).
 
 JupyterLab on 127.0.0.1 and headless Chromium with no network: chapters 1
-and 10 run top to bottom (chapter 1 with the explorers of chapters 2 and 5
-appended), every explorer gets 20 updates from its slider, dropdown and
+and 10 run top to bottom (chapter 1 with the explorers of chapters 2, 4 and
+5 appended), every explorer gets 20 updates from its slider, dropdown and
 multi-select, every figure of the page must stay drawn, and chapter 10,
 saved and reopened with a fresh kernel, must show its static fallbacks.
 Skipped when chromium / chromedriver, selenium, JupyterLab or anywidget are
@@ -31,5 +31,5 @@ def test_live_explorers_in_jupyterlab_offline():
     result = live_widget_check.check()
     print(result.text())
     assert result.ok, result.text()
-    assert len(result.latencies) >= 5  # chapters 1, 2 and 5 (on chapter 1's page) and 10: five explorers
+    assert len(result.latencies) >= 6  # chapters 1, 2, 4, 5 (on chapter 1's page) and 10: six explorers
     assert all(len(lat) == 20 for lat in result.latencies.values())

@@ -507,6 +507,28 @@ def test_affinity_widget_redraws_one_query_of_one_pose(monkeypatch):
     assert "Head attends most to" in report.value
 
 
+def test_edge_weight_widget_lists_what_one_joint_receives(monkeypatch):
+    import torch
+
+    adj = H36M_SKELETON.adjacency()
+    gen = torch.Generator().manual_seed(0)
+    ws = [torch.softmax(torch.randn(16, 16, generator=gen).masked_fill(adj == 0, -1e9), -1) for _ in range(2)]
+    fig = viz.edge_weight_widget(standing_pose(), ws, ["a", "b"])
+    assert isinstance(fig, go.Figure) and len(fig.layout.sliders[0].steps) == 2  # static: a slider over layers
+    pytest.importorskip("anywidget")
+    monkeypatch.setattr(widgets, "in_live_kernel", lambda: True)
+    box = viz.edge_weight_widget(standing_pose(), ws, ["a", "b"], joint="RElbow")
+    (layer, pick), report, view = box.children[0].children, box.children[1], box.children[2]
+    names = list(H36M_SKELETON.names)
+    e, s, w = names.index("RElbow"), names.index("RShoulder"), names.index("RWrist")
+    assert report.value.startswith("layer: a: RElbow receives from ")
+    assert f"RShoulder {float(ws[0][e, s]):.0%}" in report.value and f"itself {float(ws[0][e, e]):.0%}" in report.value
+    assert "Head" not in report.value  # not a neighbour
+    first = view.figure
+    layer.value = 1
+    assert view.figure != first and f"RWrist {float(ws[1][e, w]):.0%}" in report.value
+
+
 def test_live_figure_sends_plotly_js_when_the_page_has_none():
     pytest.importorskip("anywidget")
     from semgcn.viz.live import live_figure

@@ -22,8 +22,8 @@ from .layers import (affinity_figure, affinity_heatmap, edge_weight_figure, rece
 from .skeleton import (POSE_STYLES, as_numpy, bone_sides, camera_frustum, plot_camera_rig, plot_pose_2d,
                        plot_pose_3d, plot_pose_3d_slider, pose2d_traces, pose3d_traces, quaternion_to_matrix,
                        to_display)
-from .widgets import (affinity_widget, depth_ambiguity_widget, in_live_kernel, left_right_widget, move_along_ray,
-                      pose_explorer, project_pinhole, receptive_field_widget)
+from .widgets import (affinity_widget, depth_ambiguity_widget, edge_weight_widget, in_live_kernel, left_right_widget,
+                      move_along_ray, pose_explorer, project_pinhole, receptive_field_widget)
 
 __all__ = [
     "set_plotly_renderer", "figure_html",
@@ -34,7 +34,7 @@ __all__ = [
     "receptive_field_figure", "semantic_kernels_diagram", "edge_weight_figure", "affinity_heatmap",
     "affinity_figure", "record_provenance",
     "pose_explorer", "depth_ambiguity_widget", "receptive_field_widget", "left_right_widget", "affinity_widget",
-    "move_along_ray",
+    "edge_weight_widget", "move_along_ray",
     "project_pinhole", "in_live_kernel",
     "semgcn_architecture_svg", "image_framework_svg", "plot_seed_spread", "plot_noise_curves",
 ]

@@ -1,4 +1,4 @@
-"""ipywidgets explorers with a static fallback (chapters 1, 2, 5 and 10).
+"""ipywidgets explorers with a static fallback (chapters 1, 2, 4, 5 and 10).
 
 In a live kernel (Jupyter, Colab, VS Code) each function returns an
 ipywidgets box whose controls redraw plotly figures in place
@@ -22,7 +22,7 @@ from .skeleton import (_cube_ranges, _scene_layout, as_numpy, plot_pose_2d, plot
                        plot_pose_3d_slider, pose2d_traces, pose3d_traces, slider_side_pad, to_display)
 
 __all__ = ["in_live_kernel", "pose_explorer", "depth_ambiguity_widget", "receptive_field_widget", "left_right_widget",
-           "affinity_widget", "move_along_ray", "project_pinhole"]
+           "affinity_widget", "edge_weight_widget", "move_along_ray", "project_pinhole"]
 
 
 def in_live_kernel() -> bool:
@@ -498,3 +498,63 @@ def affinity_widget(poses, affinities, groups: Sequence[Sequence[int]], *, query
     pick.observe(redraw, "value")
     redraw()
     return live_box([_controls(sample, pick), report, view], build_static, view)
+
+
+def edge_weight_widget(pose, weights: Sequence, labels: Sequence[str] | None = None, *, joint="RElbow",
+                       skeleton: Skeleton = H36M_SKELETON, title: str | None = None, slider_prefix: str = "layer: ",
+                       static: bool | None = None, height: int = 520):
+    """SemGConv's learned edge weights, joint by joint (chapter 4).
+
+    ``weights``: one ``(K, K)`` matrix ``rho`` per layer, named by
+    ``labels``.  Live: a layer slider and a joint menu; the figure is
+    :func:`~semgcn.viz.edge_weight_figure` of that layer with the joint
+    ringed in red, and the line above it lists the shares with which the
+    joint receives from itself and from each neighbour.  Static:
+    :func:`~semgcn.viz.edge_weight_figure` with a slider over the layers.
+    """
+    import plotly.graph_objects as go
+
+    from .layers import edge_weight_figure
+
+    ws = [as_numpy(w) for w in (weights if isinstance(weights, (list, tuple)) else [weights])]
+    labels = list(labels) if labels is not None else [str(s) for s in range(len(ws))]
+    if len(labels) != len(ws):
+        raise ValueError(f"{len(labels)} labels for {len(ws)} weight matrices")
+    j = _joint_index(joint, skeleton)
+    cmax = max(float(w.max()) for w in ws) or 1.0  # one colour scale for every layer
+    neighbours = as_numpy(skeleton.adjacency()) > 0
+
+    def build_static():
+        return edge_weight_figure(pose, ws, labels, title=title, slider_prefix=slider_prefix, cmax=cmax,
+                                  skeleton=skeleton, height=height)
+
+    if not _use_widgets(static):
+        return build_static()
+
+    import ipywidgets as W
+
+    layer = W.IntSlider(value=0, min=0, max=len(ws) - 1, description="layer", continuous_update=False)
+    pick = W.Dropdown(options=list(skeleton.names), value=skeleton.names[j], description="joint")
+    report = W.HTML()
+    view = live_figure()
+    pts = to_display(as_numpy(pose), "camera")
+
+    def redraw(*_):
+        s, jj = layer.value, skeleton.names.index(pick.value)
+        fig = edge_weight_figure(pose, ws[s], title=f"{slider_prefix}{labels[s]}", cmax=cmax, skeleton=skeleton,
+                                 height=height)
+        fig.add_trace(go.Scatter3d(x=pts[jj:jj + 1, 0], y=pts[jj:jj + 1, 1], z=pts[jj:jj + 1, 2], mode="markers",
+                                   showlegend=False, hoverinfo="skip",
+                                   marker=dict(size=18, color="rgba(0,0,0,0)", line=dict(color="red", width=4))))
+        view.update(fig)
+        row = ws[s][jj] * neighbours[jj]
+        share = row / (row.sum() or 1.0)
+        parts = [("itself" if i == jj else skeleton.names[i], share[i]) for i in np.argsort(-share)
+                 if neighbours[jj, i]]
+        report.value = (f"{slider_prefix}{labels[s]}: {pick.value} receives from "
+                        + ", ".join(f"{n} {v:.0%}" for n, v in parts))
+
+    layer.observe(redraw, "value")
+    pick.observe(redraw, "value")
+    redraw()
+    return live_box([_controls(layer, pick), report, view], build_static, view)

@@ -316,8 +316,9 @@ def check_plots(driver, where: str, result: Result, *, screenshots_ok: bool = Tr
     return len(plots)
 
 
-def _step_slider(driver, box_index: int, slider_index: int = 0) -> None:
-    """One keyboard step of a slider: to the right, or to the left once it is at its end."""
+def _step_slider(driver, box_index: int, slider_index: int = 0) -> float:
+    """One keyboard step of a slider: to the right, or to the left once it is at its end.
+    Returns the time of the key press (``time.perf_counter``)."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
@@ -326,7 +327,9 @@ def _step_slider(driver, box_index: int, slider_index: int = 0) -> None:
     at_end = driver.execute_script(
         "const h = arguments[0]; h.scrollIntoView({block: 'center'}); h.focus();"
         "return Number(h.getAttribute('aria-valuenow')) >= Number(h.getAttribute('aria-valuemax'));", handle)
+    pressed = time.perf_counter()
     handle.send_keys(Keys.ARROW_LEFT if at_end else Keys.ARROW_RIGHT)
+    return pressed
 
 
 def drive_explorer(driver, where: str, k: int, updates: int, result: Result) -> None:
@@ -341,10 +344,11 @@ def drive_explorer(driver, where: str, k: int, updates: int, result: Result) -> 
     n_sliders, n_drop, n_multi = start["sliders"], start["dropdowns"], start["multis"]
     for u in range(updates):
         if n_drop and u % 10 == 9:
-            plan.append(("dropdown", lambda: driver.execute_script(_SELECT_JS, k, ".widget-dropdown select", [])))
+            plan.append(("dropdown", lambda: (time.perf_counter(),
+                                              driver.execute_script(_SELECT_JS, k, ".widget-dropdown select", []))[0]))
         elif n_multi and u % 5 == 4:
-            plan.append(("multi-select", lambda u=u: driver.execute_script(
-                _SELECT_JS, k, ".widget-select-multiple select", [[0], [0, 1], [1], [0, 2], [2]][u // 5 % 5])))
+            plan.append(("multi-select", lambda u=u: (time.perf_counter(), driver.execute_script(
+                _SELECT_JS, k, ".widget-select-multiple select", [[0], [0, 1], [1], [0, 2], [2]][u // 5 % 5]))[0]))
         else:
             plan.append(("slider step", lambda: _step_slider(driver, k)))
     result.driven[key] = ", ".join(f"{sum(d == w for d, _ in plan)} {w}" for w in dict.fromkeys(d for d, _ in plan))
@@ -352,8 +356,7 @@ def drive_explorer(driver, where: str, k: int, updates: int, result: Result) -> 
     draw = result.draw_times.setdefault(key, [])
     before = start
     for u, (what, act) in enumerate(plan):
-        t0 = time.perf_counter()
-        act()
+        t0 = act()  # the moment of the key press or the change event
         after = _wait(lambda: (lambda s: s if s["renders"][-1] > before["renders"][-1] else None)(state()), 30,
                       step=0.02)
         if not after:
@@ -488,13 +491,14 @@ def check(chapters=CHAPTERS, updates: int = 20, screenshots: Path | None = None,
 
 
 def _page_screenshot(driver, path: Path) -> None:
-    """The notebook's explorers: each explorer's output area, stacked in one PNG per chapter."""
+    """The page's explorers and other figures, stacked in one PNG per chapter."""
     from PIL import Image
     from selenium.webdriver.common.by import By
 
     shots = []
     for box in driver.find_elements(By.CSS_SELECTOR, ".semgcn-explorer, .jp-OutputArea-output .js-plotly-plot"):
-        if box.is_displayed():
+        inside = driver.execute_script("return !!arguments[0].parentElement.closest('.semgcn-explorer');", box)
+        if box.is_displayed() and not inside:
             driver.execute_script("arguments[0].scrollIntoView({block: 'start'});", box)
             time.sleep(0.2)
             shots.append(Image.open(io.BytesIO(box.screenshot_as_png)))

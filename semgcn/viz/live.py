@@ -55,18 +55,34 @@ function loadPlotly(model) {
   return window[KEY];
 }
 
-// A static fallback figure of the same output (see semgcn.viz.live.live_box) is not
-// needed while the widget is live.  JupyterLab and Notebook hide it with CSS (_LIVE_CSS);
-// elsewhere (VS Code) it is found by the key in its layout.meta and hidden here.
-function hideStatic(key) {
+// The static fallback figure of the same output (see semgcn.viz.live.live_box) is not
+// needed while the widget is live.  JupyterLab and Notebook hide it at once with CSS
+// (_LIVE_CSS); here it is found by the key in its layout.meta (VS Code included), hidden,
+// and purged once drawn, so that its 3D scene gives its WebGL context back (Chromium keeps
+// about 16) and a hidden plot is never asked to resize.
+// Plotly.purge, then give the plot's WebGL contexts back at once (not at the next garbage
+// collection): the plot is gone, so nothing redraws on a lost context.
+function release(Plotly, gd) {
+  const canvases = Array.from(gd.querySelectorAll("canvas"));
+  Plotly.purge(gd);
+  canvases.forEach((c) => {
+    const gl = c.getContext("webgl2") || c.getContext("webgl");
+    const lose = gl && gl.getExtension("WEBGL_lose_context");
+    if (lose) { lose.loseContext(); }
+  });
+}
+
+function retireStatic(Plotly, key) {
   let tries = 0;
   const look = () => {
-    let found = false;
+    let done = false;
     document.querySelectorAll(".js-plotly-plot").forEach((gd) => {
       const meta = gd.layout && gd.layout.meta;
-      if (meta && meta.__KEY__ === key) { gd.style.display = "none"; found = true; }
+      if (!meta || meta.__KEY__ !== key) { return; }
+      gd.style.display = "none";
+      if (gd.querySelector(".main-svg")) { release(Plotly, gd); done = true; }
     });
-    if (!found && ++tries < 40) { setTimeout(look, 250); }
+    if (!done && ++tries < 120) { setTimeout(look, 500); }  // it may be drawn after the widget
   };
   look();
 }
@@ -111,7 +127,7 @@ function render({ model, el }) {
     resize.observe(el);
     draw();
     const key = model.get("static_key");
-    if (key) { hideStatic(key); }
+    if (key) { retireStatic(Plotly, key); }
   }).catch((err) => {
     gd.textContent = String(err);
     console.error(err);
@@ -119,7 +135,7 @@ function render({ model, el }) {
   return () => {
     model.off("change:figure", draw);
     resize.disconnect();
-    if (Plotly) { Plotly.purge(gd); }
+    if (Plotly) { release(Plotly, gd); }
   };
 }
 

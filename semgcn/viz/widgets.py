@@ -54,13 +54,15 @@ def _use_widgets(static: bool | None) -> bool:
 
 
 def _figure_row(*figures):
-    """Figures side by side, each as wide as its share of the output area;
-    they wrap below each other when the area is narrow (a phone, a split view)."""
+    """``(figure, flex basis px[, max width px])``: figures side by side, each
+    as wide as its share of the output area; they wrap below each other when
+    the area is narrower than the bases together (a phone, a split view)."""
     import ipywidgets as W
 
-    for f, basis in figures:
-        f.layout = W.Layout(flex=f"1 1 {basis}px", min_width="260px", width="auto")
-    return W.Box([f for f, _ in figures], layout=W.Layout(display="flex", flex_flow="row wrap", width="100%"))
+    for f, basis, *most in figures:
+        f.layout = W.Layout(flex=f"1 1 {basis}px", min_width="260px", width="auto",
+                            max_width=f"{most[0]}px" if most else None)
+    return W.Box([f[0] for f in figures], layout=W.Layout(display="flex", flex_flow="row wrap", width="100%"))
 
 
 def pose_explorer(poses_by_model: Mapping, gt=None, *, inputs_2d=None, skeleton: Skeleton = H36M_SKELETON,
@@ -133,7 +135,9 @@ def pose_explorer(poses_by_model: Mapping, gt=None, *, inputs_2d=None, skeleton:
     sample.observe(redraw, "value")
     chosen.observe(redraw, "value")
     redraw()
-    row = _figure_row(*([(view2d, 260)] if view2d is not None else []), (view3d, 420))
+    # a 3D panel per model needs ~300 px: with two or more the 2D input goes on a line of its own
+    row = _figure_row(*([(view2d, 260, 480)] if view2d is not None else []),
+                      (view3d, max(420, 300 * len(chosen.value))))
     controls = W.HBox([sample, chosen, caption], layout=W.Layout(flex_flow="row wrap"))
     return live_box([controls, row], build_static, view3d)
 

@@ -56,7 +56,8 @@ def receptive_field_figure(pose, hops, joint: str | int, skeleton: Skeleton = H3
 
     def markers(layers: int) -> dict:
         seen = hop <= layers
-        return dict(size=np.where(seen, 9, 5), color=np.where(seen, _SEEN, _UNSEEN), line=dict(width=1, color="#444"))
+        # well above the skeleton's own joint markers (4 px), which would otherwise cover them
+        return dict(size=np.where(seen, 14, 9), color=np.where(seen, _SEEN, _UNSEEN), line=dict(width=1, color="#444"))
 
     fig.add_trace(go.Scatter3d(x=pts[:, 0], y=pts[:, 1], z=pts[:, 2], mode="markers", marker=markers(0),
                                text=[f"{n}: {h} layers" for n, h in zip(skeleton.names, hop)], hoverinfo="text",

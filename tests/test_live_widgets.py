@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import site_check  # noqa: E402
 
 
+@pytest.mark.slow  # minutes: in `make test`, not in `make test-fast`
 def test_live_explorers_in_jupyterlab_offline():
     for module in ("selenium", "jupyterlab", "anywidget", "PIL"):
         if importlib.util.find_spec(module) is None:

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from semgcn.graph import H36M_NONLOCAL_GROUPS, H36M_SKELETON
 from semgcn.nn import (
     GRAPH_CONVS, GRID_MODES, PAIRWISE_FUNCTIONS, AttentionGraphConv, EdgeMaskGraphConv, GraphConv, GraphNonLocal,
-    GridGraphConv, SemGraphConv,
+    GridGraphConv, ModulatedGraphConv, SemGraphConv,
 )
 
 DT = torch.float64
@@ -205,6 +205,69 @@ def test_semgraphconv_starts_as_row_normalised_gcn(graph, channelwise):
     # ... and its edge weights are D^-1 A
     w = layer.edge_weights()
     torch.testing.assert_close(w, (torch.diag(1 / a.sum(1)) @ a).expand_as(w))
+
+
+# ============================================================================ ModulatedGraphConv
+
+@pytest.mark.parametrize("graph", GRAPHS)
+@pytest.mark.parametrize("switches", [(True, True), (True, False), (False, True), (False, False)])
+def test_modulated_matches_loop_equation(graph, switches):
+    """Node by node: out_i = a_ii m_i * (x_i W0) + sum_{j != i} a_ij m_j * (x_j W1) + b (each node's
+    transformed features are scaled by its own vector m_j before they are mixed),
+    a = ((D^-1 A + Q) + (D^-1 A + Q)^T) / 2, with random M and Q (Q dense: any pair of nodes)."""
+    adj = GRAPHS[graph]
+    k = adj.shape[0]
+    layer = _randomise(ModulatedGraphConv(3, 5, adj, weight_modulation=switches[0],
+                                          affinity_modulation=switches[1]).to(DT))
+    x = torch.randn(2, k, 3, dtype=DT)
+    deg = adj.sum(1)
+    q = layer.affinity_offset if switches[1] else torch.zeros(k, k, dtype=DT)
+    m = layer.modulation if switches[0] else torch.ones(k, 5, dtype=DT)
+    base = [[float(adj[i, j]) / float(deg[i]) for j in range(k)] for i in range(k)]
+    a = [[0.5 * (base[i][j] + q[i, j] + base[j][i] + q[j, i]) for j in range(k)] for i in range(k)]
+    out = torch.zeros(2, k, 5, dtype=DT)
+    for i in range(k):
+        out[:, i] = a[i][i] * m[i] * (x[:, i] @ layer.weight[0]) + layer.bias
+        for j in range(k):
+            if j != i:
+                out[:, i] += a[i][j] * m[j] * (x[:, j] @ layer.weight[1])
+    torch.testing.assert_close(layer(x), out)
+    torch.testing.assert_close(layer.affinity(), layer.affinity().t())
+
+
+def test_modulated_without_modulation_is_a_fresh_semgconv():
+    """M = 1 and Q = 0: the layer is SemGConv with its edge weights at their start, D^-1 A (symmetrised,
+    which changes nothing on a regular graph only, so compare on the skeleton with its own symmetrisation)."""
+    plain = ModulatedGraphConv(3, 4, ADJ, weight_modulation=False, affinity_modulation=False).to(DT)
+    sem = SemGraphConv(3, 4, ADJ).to(DT)
+    with torch.no_grad():
+        sem.weight.copy_(plain.weight)
+        sem.bias.copy_(plain.bias)
+    x = torch.randn(3, 16, 3, dtype=DT)
+    a = torch.diag(1 / ADJ.sum(1)).to(DT) @ ADJ.to(DT)
+    sym = 0.5 * (a + a.t())
+    eye = torch.eye(16, dtype=DT)
+    expected = torch.diagonal(sym)[:, None] * (x @ plain.weight[0]) + (sym * (1 - eye)) @ (x @ plain.weight[1]) \
+        + plain.bias
+    torch.testing.assert_close(plain(x), expected)
+    if torch.allclose(a, a.t()):   # where D^-1 A is symmetric the two layers agree exactly
+        torch.testing.assert_close(plain(x), sem(x))
+
+
+def test_modulated_affinity_can_connect_joints_that_are_not_neighbours():
+    layer = ModulatedGraphConv(2, 3, ADJ)
+    lw, rw = H36M_SKELETON.names.index("LWrist"), H36M_SKELETON.names.index("RWrist")
+    assert ADJ[lw, rw] == 0
+    x = torch.randn(1, 16, 2)
+    x2 = x.clone()
+    x2[:, rw] += 1.0                     # move the right wrist only
+    assert (layer(x2)[:, lw] - layer(x)[:, lw]).abs().max() < 1e-5   # Q starts at 1e-6: almost deaf
+    with torch.no_grad():
+        layer.affinity_offset[lw, rw] = 0.3
+    assert (layer(x2)[:, lw] - layer(x)[:, lw]).abs().max() > 1e-3   # the left wrist now hears the right one
+    loss = layer(x).sum()
+    loss.backward()
+    assert layer.affinity_offset.grad is not None and layer.affinity_offset.grad.abs().sum() > 0
 
 
 # ============================================================================ EdgeMaskGraphConv
@@ -585,6 +648,7 @@ LAYER_FACTORIES = {
     "channelwise": lambda adj: SemGraphConv(3, 4, adj, channelwise=True),
     "mask": lambda adj: EdgeMaskGraphConv(3, 4, adj),
     "attention": lambda adj: AttentionGraphConv(3, 4, adj),
+    "modulated": lambda adj: ModulatedGraphConv(3, 4, adj),
 }
 
 

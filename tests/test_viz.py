@@ -150,6 +150,15 @@ def test_slider_has_one_step_and_one_frame_per_sample():
     assert fig.frames[0].layout.annotations[0].text != fig.frames[3].layout.annotations[0].text
 
 
+def test_slider_titles_of_three_panels_take_two_lines():
+    gt, a = poses(3, 0), poses(3, 1)
+    two = viz.plot_pose_3d_slider({"A": a, "B": a}, gt=gt, error_scale=1000, error_unit="mm")
+    three = viz.plot_pose_3d_slider({"A": a, "B": a, "C": a}, gt=gt, error_scale=1000, error_unit="mm")
+    assert all(": MPJPE" in t.text for t in two.layout.annotations)
+    assert all(t.text.startswith(("A<br>MPJPE", "B<br>MPJPE", "C<br>MPJPE")) for t in three.layout.annotations)
+    assert all("<br>MPJPE" in a.text for a in three.frames[2].layout.annotations)
+
+
 def test_slider_keeps_at_most_max_samples():
     fig = viz.plot_pose_3d_slider(poses(30), max_samples=10, play_button=False)
     assert len(fig.layout.sliders[0].steps) == len(fig.frames) == 10

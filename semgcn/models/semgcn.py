@@ -63,7 +63,8 @@ class SemGCN(nn.Module):
             16-joint skeleton).
         conv: graph convolution type, one of ``"vanilla"`` (Eq. 1, ResGCN),
             ``"semantic"`` (Eq. 2), ``"channelwise"`` (Eq. 3), ``"mask"``
-            (ST-GCN-style) and ``"attention"`` (GAT/aGCN-style).
+            (ST-GCN-style), ``"attention"`` (GAT/aGCN-style) and ``"modulated"``
+            (weight and affinity modulation, Zou & Tang 2021).
         nonlocal_blocks: add a :class:`~semgcn.nn.GraphNonLocal` after the
             input layer and after every residual block.
         hidden: channels of the hidden layers (paper: 128).
@@ -133,6 +134,9 @@ NAMED_CONFIGS = {
     "semgcn-channelwise-no-nonlocal": dict(conv="channelwise", nonlocal_blocks=False),
     "stgcn": dict(conv="mask", nonlocal_blocks=False),
     "gat": dict(conv="attention", nonlocal_blocks=False),
+    # Zou & Tang (ICCV 2021): the same residual network with weight and affinity modulation, no non-local
+    # blocks (287,923 parameters; they report 0.29M).
+    "modulated-gcn": dict(conv="modulated", nonlocal_blocks=False),
     "fc": None,  # the fully connected baseline of Martinez et al. (semgcn.models.baseline)
 }
 
@@ -142,6 +146,7 @@ DISPLAY_NAMES = {
     "semgcn": "SemGCN", "semgcn-channelwise": "SemGCN (channel-wise, Eq. 3)",
     "semgcn-channelwise-no-nonlocal": "SemGCN channel-wise w/o Non-Local",
     "stgcn": "ST-GCN-style mask", "gat": "GAT/aGCN-style attention", "fc": "FC (Martinez et al.)",
+    "modulated-gcn": "Modulated GCN (Zou & Tang)",
 }
 
 _ALIASES = {"w/o semgconv": "semgcn-no-semgconv", "w/o non-local": "semgcn-no-nonlocal",

@@ -16,7 +16,8 @@ import torch.nn.functional as F
 
 from ..graph import check_adjacency, normalize_adjacency
 
-__all__ = ["GraphConv", "SemGraphConv", "EdgeMaskGraphConv", "AttentionGraphConv", "GRAPH_CONVS"]
+__all__ = ["GraphConv", "SemGraphConv", "EdgeMaskGraphConv", "AttentionGraphConv", "ModulatedGraphConv",
+           "GRAPH_CONVS"]
 
 
 def _check_input(x: torch.Tensor, num_nodes: int, in_features: int, layer: str) -> None:
@@ -275,6 +276,78 @@ class AttentionGraphConv(nn.Module):
         return f"{self.in_features}, {self.out_features}, nodes={self.num_nodes}, heads={self.heads}"
 
 
+class ModulatedGraphConv(nn.Module):
+    r"""Graph convolution with weight and affinity modulation (the modulated GCN of
+    Zou & Tang, ICCV 2021; chapter 11).
+
+    .. math::
+        X^{(l+1)} = \operatorname{diag}(\hat A)\,\big(M \odot X^{(l)} W_0\big)
+                  + \big(\hat A \odot (1 - I)\big)\,\big(M \odot X^{(l)} W_1\big) + b,
+        \qquad \hat A = \tfrac12\big((\bar A + Q) + (\bar A + Q)^\top\big)
+
+    * ``W_0``, ``W_1`` (``C_in x C_out``): one transform for the node itself and
+      one for its neighbours, shared by every node (as in :class:`SemGraphConv`).
+    * **Weight modulation** ``M`` (``K x C_out``): a learnable vector per node
+      that scales that node's transformed features channel by channel before
+      they are mixed (row ``j`` of ``M ⊙ X W`` is ``m_j ⊙ x_j W``), so that
+      nodes transform their features differently at the cost of ``K C_out``
+      weights instead of ``K`` full matrices.
+    * **Affinity modulation** ``Q`` (``K x K``, dense): a learnable matrix added
+      to the row-normalised adjacency :math:`\bar A = D^{-1}A` (self-loops
+      included) and symmetrised; unlike SemGConv's weights it is not masked by
+      the skeleton, so it can connect joints that are not neighbours (e.g. the
+      two wrists).  No softmax: rows need not sum to one, and weights may be
+      negative.
+
+    Initialisation follows the authors' code: ``W`` and ``M`` Xavier-uniform
+    (gain 1.414), ``Q`` constant ``1e-6``.  ``weight_modulation=False`` fixes
+    ``M = 1``; ``affinity_modulation=False`` fixes ``Q = 0``.
+
+    Shapes: ``(B, K, C_in) -> (B, K, C_out)``.
+    """
+
+    def __init__(self, in_features: int, out_features: int, adj: torch.Tensor, bias: bool = True,
+                 weight_modulation: bool = True, affinity_modulation: bool = True):
+        super().__init__()
+        adj = check_adjacency(adj)
+        self.in_features, self.out_features, self.num_nodes = in_features, out_features, adj.shape[0]
+        self.register_buffer("adj_norm", normalize_adjacency(adj, "row"))
+        self.register_buffer("eye", torch.eye(self.num_nodes))
+        self.weight = nn.Parameter(torch.empty(2, in_features, out_features))
+        self.modulation = nn.Parameter(torch.empty(self.num_nodes, out_features)) if weight_modulation else None
+        self.affinity_offset = nn.Parameter(torch.empty(self.num_nodes, self.num_nodes)) if affinity_modulation \
+            else None
+        self.bias = nn.Parameter(torch.empty(out_features)) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        nn.init.xavier_uniform_(self.weight, gain=1.414)
+        if self.modulation is not None:
+            nn.init.xavier_uniform_(self.modulation, gain=1.414)
+        if self.affinity_offset is not None:
+            nn.init.constant_(self.affinity_offset, 1e-6)
+        _init_bias(self.bias, self.out_features)
+
+    def affinity(self) -> torch.Tensor:
+        """The ``(K, K)`` matrix :math:`\hat A` the layer mixes nodes with (symmetric)."""
+        a = self.adj_norm if self.affinity_offset is None else self.adj_norm + self.affinity_offset
+        return 0.5 * (a + a.t())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _check_input(x, self.num_nodes, self.in_features, type(self).__name__)
+        h_self, h_nb = (x @ torch.cat((self.weight[0], self.weight[1]), dim=1)).split(self.out_features, dim=-1)
+        if self.modulation is not None:
+            h_self, h_nb = self.modulation * h_self, self.modulation * h_nb
+        a = self.affinity()
+        out = torch.diagonal(a)[:, None] * h_self + torch.matmul(a * (1 - self.eye), h_nb)
+        return out + self.bias if self.bias is not None else out
+
+    def extra_repr(self) -> str:
+        return (f"{self.in_features}, {self.out_features}, nodes={self.num_nodes}, "
+                f"weight_modulation={self.modulation is not None}, "
+                f"affinity_modulation={self.affinity_offset is not None}")
+
+
 #: Graph-convolution types selectable by name in the model builder.
 GRAPH_CONVS = {
     "vanilla": GraphConv,
@@ -282,4 +355,5 @@ GRAPH_CONVS = {
     "channelwise": lambda i, o, adj, bias=True: SemGraphConv(i, o, adj, bias, channelwise=True),
     "mask": EdgeMaskGraphConv,
     "attention": AttentionGraphConv,
+    "modulated": ModulatedGraphConv,
 }

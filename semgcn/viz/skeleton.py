@@ -366,9 +366,12 @@ def plot_pose_3d_slider(poses, skeleton: Skeleton = H36M_SKELETON, *, gt=None,
     if n == 0:
         raise ValueError("no samples to show")
 
+    # Three or more panels side by side are narrow on a phone: name and error on two lines.
+    sep = "<br>" if len(seqs) > 2 else ": "
+
     def titles_at(i):
-        return [_panel_title(name, s[i], None if gts is None else gts[i], show_error, error_scale, error_unit)
-                for name, s in zip(names, seqs)]
+        return [_panel_title(name, s[i], None if gts is None else gts[i], show_error, error_scale, error_unit,
+                             sep=sep) for name, s in zip(names, seqs)]
 
     def traces_at(i):
         out = []

@@ -182,7 +182,9 @@ def export_network(model) -> tuple[list, list, bytes]:
             raise ValueError("the live figure does not implement the z-scored FC baseline (standardize=True)")
         k = model.num_joints
         ops.append({"op": "flatten"})
-        for layer in model.net:
+
+        def plain(layer) -> bool:
+            """Emit a Linear / BatchNorm1d / ReLU (Dropout: nothing, the identity at inference); False otherwise."""
             if isinstance(layer, nn.Linear):
                 ops.append({"op": "linear", "in": layer.in_features, "out": layer.out_features,
                             "weight": tensors.add(layer.weight), "bias": tensors.add(layer.bias)})
@@ -190,18 +192,17 @@ def export_network(model) -> tuple[list, list, bytes]:
                 bn(layer)
             elif isinstance(layer, nn.ReLU):
                 ops.append({"op": "relu"})
-            elif isinstance(layer, nn.Dropout):
-                continue    # the identity at inference
-            elif isinstance(layer, _ResidualLinear):
+            elif not isinstance(layer, nn.Dropout):
+                return False
+            return True
+
+        for layer in model.net:
+            if plain(layer):
+                continue
+            if isinstance(layer, _ResidualLinear):
                 ops.append({"op": "push"})
                 for sub in layer.net:
-                    if isinstance(sub, nn.Linear):
-                        ops.append({"op": "linear", "in": sub.in_features, "out": sub.out_features,
-                                    "weight": tensors.add(sub.weight), "bias": tensors.add(sub.bias)})
-                    elif isinstance(sub, nn.BatchNorm1d):
-                        bn(sub)
-                    elif isinstance(sub, nn.ReLU):
-                        ops.append({"op": "relu"})
+                    plain(sub)
                 ops.append({"op": "add"})
             else:
                 raise ValueError(f"the live figure has no JavaScript for {type(layer).__name__}")

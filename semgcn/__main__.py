@@ -1,4 +1,4 @@
-"""Command line: ``python -m semgcn {prepare,train,evaluate,benchmark,experiment,left-right,lift,export} --help``.
+"""Command line: ``python -m semgcn {prepare,train,evaluate,benchmark,experiment,time-to-accuracy,leaderboard,left-right,lift,export} --help``.
 
 Without a dataset path every command uses the embedded synthetic poses and
 says so; with ``--h36m PATH`` (or ``SEMGCN_H36M``) it uses real Human3.6M.
@@ -231,9 +231,11 @@ def cmd_benchmark(args) -> int:
         raise CliError(f"--seconds must be a finite number > 0, got {args.seconds}")
     if args.threads is not None and args.threads < 1:
         raise CliError(f"--threads must be >= 1, got {args.threads}")
+    if args.inference_poses < 1:
+        raise CliError(f"--inference-poses must be >= 1, got {args.inference_poses}")
     try:
         res = run_benchmark(args.models, args.batch_sizes, args.device, args.seconds, threads=args.threads,
-                            clock=args.clock)
+                            clock=args.clock, inference_poses=args.inference_poses)
     except ValueError as exc:
         raise CliError(str(exc)) from exc
     if args.json:
@@ -241,6 +243,8 @@ def cmd_benchmark(args) -> int:
         from .train import _git_commit, atomic_write_json
         flags = ["--models", *args.models, "--batch-sizes", *map(str, args.batch_sizes), "--device", args.device,
                  "--seconds", str(args.seconds), "--clock", args.clock]
+        if args.inference_poses != 8192:
+            flags += ["--inference-poses", str(args.inference_poses)]
         if args.threads is not None:
             flags += ["--threads", str(args.threads)]
         res = {**res, "command": shlex.join(["python", "-m", "semgcn", "benchmark", *flags, "--json", args.json]),
@@ -269,11 +273,15 @@ def cmd_experiment(args) -> int:
     if args.epochs is not None:
         from .config import TrainConfig
         _config_or_flag_error(TrainConfig, epochs=args.epochs)
+    if args.seed is not None and args.seed < 0:
+        raise CliError(f"--seed must be >= 0, got {args.seed}")
     record = run_experiment(args.name, h36m=args.h36m, runs_dir=args.runs_dir, results_dir=args.results_dir,
                             resume=not args.restart, overwrite=args.restart,
                             progress="lines" if args.no_progress else True,
-                            device=args.device, ship=args.ship, **overrides)
-    print(f"record written to {Path(args.runs_dir) / args.name / 'record.json'}"
+                            device=args.device, ship=args.ship, seed=args.seed, **overrides)
+    run_name = args.name if record["config"]["seed"] == EXPERIMENTS[args.name].config().seed else \
+        f"{args.name}-seed{args.seed}"
+    print(f"record written to {Path(args.runs_dir) / run_name / 'record.json'}"
           + (f"; shipped to {args.results_dir or 'results/'}" if args.ship and record.get("complete") else ""))
     if record.get("test"):
         _print_tables(record["test"])
@@ -287,6 +295,24 @@ def _require_h36m(args, command: str) -> None:
         raise CliError(f"{command} needs Human3.6M: pass --h36m PATH or set SEMGCN_H36M")
     if args.test_stride < 1:
         raise CliError(f"--test-stride must be >= 1, got {args.test_stride}")
+
+
+def cmd_time_to_accuracy(args) -> int:
+    import math
+    from .leaderboard import time_to_accuracy_markdown
+    if not (math.isfinite(args.target) and args.target > 0):
+        raise CliError(f"--target must be a validation MPJPE in mm > 0, got {args.target}")
+    try:
+        print(time_to_accuracy_markdown(args.runs, args.target, args.reference, args.results_dir))
+    except (ValueError, FileNotFoundError) as exc:
+        raise CliError(str(exc)) from exc
+    return 0
+
+
+def cmd_leaderboard(args) -> int:
+    from .leaderboard import leaderboard_markdown
+    print(leaderboard_markdown(args.results_dir))
+    return 0
 
 
 def cmd_left_right(args) -> int:
@@ -439,6 +465,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--clock", choices=["wall", "cpu"], default="wall",
                    help="wall: elapsed time; cpu: process CPU time, i.e. rates per CPU-second, robust when "
                         "other jobs share the machine (CPU only)")
+    p.add_argument("--inference-poses", type=int, default=8192, metavar="N",
+                   help="poses lifted at once in the inference-rate measurement (default: 8192)")
     p.add_argument("--json", help="write the numbers to this JSON file")
     p.set_defaults(func=cmd_benchmark)
 
@@ -447,6 +475,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--list", action="store_true", help="list experiments and whether results are shipped")
     p.add_argument("--h36m", metavar="PATH", help=H36M_HELP)
     p.add_argument("--epochs", type=int, help="override the number of epochs")
+    p.add_argument("--seed", type=int, help="train another random seed of the recipe in RUNS_DIR/NAME-seedN "
+                   "(shipped, record only, as NAME-seedN)")
     p.add_argument("--runs-dir", default="runs", help="where checkpoints and the record go (default: runs/)")
     p.add_argument("--ship", action="store_true",
                    help="also copy a complete run into the shipped results (refused when the recipe differs from "
@@ -457,6 +487,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress bars; one line per epoch instead")
     p.add_argument("--device", default="auto")
     p.set_defaults(func=cmd_experiment)
+
+    p = sub.add_parser("time-to-accuracy", help="when runs first reached a validation error, in CPU-minutes "
+                                                "(the fast recipe vs the paper's)")
+    p.add_argument("runs", nargs="+", help="shipped experiment names, run folders or record.json files")
+    p.add_argument("--target", type=float, required=True, metavar="MM", help="validation MPJPE to reach, in mm")
+    p.add_argument("--reference", metavar="RUN", help="for runs recorded without CPU-seconds: estimate them at "
+                                                      "this run's CPU-seconds per step (same model and batch)")
+    p.add_argument("--results-dir", help="where shipped results are (default: $SEMGCN_RESULTS, else the "
+                                         "checkout's results/, else the installed package's copy)")
+    p.set_defaults(func=cmd_time_to_accuracy)
+
+    p = sub.add_parser("leaderboard", help="our shipped Human3.6M rows beside published numbers, with the "
+                                           "protocol of each (model selection, flips, joints, epochs, seeds)")
+    p.add_argument("--results-dir", help="where shipped results are (default: as for experiment --list)")
+    p.set_defaults(func=cmd_leaderboard)
 
     p = sub.add_parser("left-right", help="left-right swap and depth-order tests of the shipped Human3.6M networks "
                                           "(chapter 7); writes results/analysis/left-right-h36m.json")

@@ -234,8 +234,12 @@ def subnormal_cost(fraction: float = 0.135, seconds: float = 1.0, clock: str = "
 
 
 def run_benchmark(models=("semgcn", "semgcn-no-nonlocal"), batch_sizes=(64, 256), device="auto",
-                  seconds: float = 3.0, print_fn=print, threads: int | None = None, clock: str = "wall") -> dict:
+                  seconds: float = 3.0, print_fn=print, threads: int | None = None, clock: str = "wall",
+                  inference_poses: int = 8192) -> dict:
     """Measure everything and print a table; returns the numbers as a dict.
+
+    ``inference_poses``: how many poses the inference-rate measurement lifts
+    at once (in the engine's chunks, and in one forward pass).
 
     ``threads``: CPU threads for every measurement (``None``: torch's default).
     ``clock="cpu"`` times with this process's CPU time (CPU only): rates per
@@ -245,6 +249,8 @@ def run_benchmark(models=("semgcn", "semgcn-no-nonlocal"), batch_sizes=(64, 256)
     """
     device = pick_device(device)
     _clock(clock)
+    if isinstance(inference_poses, bool) or not isinstance(inference_poses, int) or inference_poses < 1:
+        raise ValueError(f"inference_poses must be a positive integer, got {inference_poses!r}")
     if clock == "cpu" and device.type != "cpu":
         raise ValueError("clock='cpu' measures CPU time and is meaningless on a GPU: use clock='wall'")
     if threads is not None:
@@ -254,7 +260,8 @@ def run_benchmark(models=("semgcn", "semgcn-no-nonlocal"), batch_sizes=(64, 256)
     kw = dict(device=device, clock=clock)
     rate = matmul_rate(seconds=seconds, **kw)
     out = {"device": hardware_description(device), "threads": torch.get_num_threads(), "clock": clock,
-           "matmul_gflops": rate / 1e9, "inference_chunk": default_eval_batch_size(device), "models": {}}
+           "matmul_gflops": rate / 1e9, "inference_chunk": default_eval_batch_size(device),
+           "inference_poses": inference_poses, "models": {}}
     per = " per CPU-second" if clock == "cpu" else ""
     print_fn(f"{out['device']}, {clock} clock: float32 matmul {rate / 1e9:.1f} "
              f"GFLOP/s{per} (2048x2048)")
@@ -272,9 +279,10 @@ def run_benchmark(models=("semgcn", "semgcn-no-nonlocal"), batch_sizes=(64, 256)
             print_fn(f"  {name:<20} train batch {bs:>4}: {poses:>9,.0f} poses/s{per}; its {ceiling['calls']} "
                      f"matrix products alone: {ceiling['poses_per_second']:,.0f} poses/s ({ceiling['gflops']:.1f} GFLOP/s)")
         res["latency_ms"] = inference_latency(name, seconds=seconds / 3, **kw) * 1e3
-        res["inference_poses_per_second"] = inference_rate(name, seconds=seconds / 2, **kw)
-        res["inference_poses_per_second_one_pass"] = inference_rate(name, seconds=seconds / 2, chunk=8192, **kw)
-        print_fn(f"  {name:<20} inference: {res['latency_ms']:.2f} ms for one pose; 8192 poses: "
+        res["inference_poses_per_second"] = inference_rate(name, inference_poses, seconds=seconds / 2, **kw)
+        res["inference_poses_per_second_one_pass"] = inference_rate(name, inference_poses, seconds=seconds / 2,
+                                                                    chunk=inference_poses, **kw)
+        print_fn(f"  {name:<20} inference: {res['latency_ms']:.2f} ms for one pose; {inference_poses} poses: "
                  f"{res['inference_poses_per_second']:,.0f} poses/s in chunks of {default_eval_batch_size(device)} "
                  f"(predict's default here), {res['inference_poses_per_second_one_pass']:,.0f} in one forward pass")
         out["models"][name] = res

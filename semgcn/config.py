@@ -24,6 +24,7 @@ _RANGES = [
     ("plateau_patience", (0, True), (_INF, False), False),
     ("max_grad_norm", (0, True), (_INF, False), True),     # 0 or None: no clipping
     ("bone_weight", (0, True), (_INF, False), False),
+    ("l1_weight", (0, True), (1, True), False),
     ("seed", (0, True), (2 ** 63, False), False),
 ]
 _INTEGERS = {"epochs", "batch_size", "eval_batch_size", "max_steps_per_epoch", "lr_decay_steps",
@@ -39,7 +40,10 @@ class TrainConfig:
     steps, 30 epochs.  The paper (Sec. 5.1) instead halves the rate when the
     validation error stops improving (``lr_schedule="plateau"``); the named
     experiments of :mod:`semgcn.experiments` use that schedule, each with its
-    own number of epochs.
+    own number of epochs.  ``lr_schedule="cosine"`` lowers the rate from
+    ``lr`` to zero along half a cosine over all ``epochs`` (the fast recipe,
+    ``h36m-*-fast`` experiments); it depends on the number of epochs, so a
+    cosine run cannot be resumed with another one.
     """
 
     model: str = "semgcn"
@@ -47,13 +51,14 @@ class TrainConfig:
     epochs: int = 30
     batch_size: int = 64
     lr: float = 1e-3
-    lr_schedule: str = "step"          # "step" (official), "plateau" (paper), "none"
+    lr_schedule: str = "step"          # "step" (official), "plateau" (paper), "cosine" (fast recipe), "none"
     lr_decay_steps: int = 100_000
     lr_gamma: float = 0.96
     plateau_factor: float = 0.5
     plateau_patience: int = 2
     max_grad_norm: float | None = 1.0
     bone_weight: float = 0.0           # Eq. 7 bone term (Configuration #1 uses joints only)
+    l1_weight: float = 0.0             # (1-w) MSE + w L1 joint loss (the modulated GCN's, w = 0.1)
     augment_flip: bool = False         # mirror a random half of every batch (semgcn.data.augment)
     flip_test: bool = False            # validate/test on the mean of the plain and the mirrored prediction
     seed: int = 0
@@ -66,8 +71,8 @@ class TrainConfig:
 
     def __post_init__(self):
         """Every value is checked here, so a bad one fails before any work, naming its setting."""
-        if self.lr_schedule not in ("step", "plateau", "none"):
-            raise ValueError(f"lr_schedule must be 'step', 'plateau' or 'none', got {self.lr_schedule!r}")
+        if self.lr_schedule not in ("step", "plateau", "cosine", "none"):
+            raise ValueError(f"lr_schedule must be 'step', 'plateau', 'cosine' or 'none', got {self.lr_schedule!r}")
         if not isinstance(self.model_kwargs, dict) or not all(isinstance(k, str) for k in self.model_kwargs):
             raise ValueError(f"model_kwargs must be a dict with string keys, got {self.model_kwargs!r}")
         for name, low, high, optional in _RANGES:

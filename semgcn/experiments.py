@@ -33,7 +33,7 @@ from pathlib import Path
 from .config import TrainConfig
 
 __all__ = ["Experiment", "EXPERIMENTS", "RESULTS_DIR", "run_experiment", "load_result", "result_path",
-           "list_experiments", "PAPER", "find_results_dir", "checkout_results_dir", "shipped_model_path",
+           "list_experiments", "PAPER", "find_results_dir", "checkout_results_dir", "shipped_model_path", "seed_records",
            "load_shipped_model"]
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -121,6 +121,10 @@ _RECORD_ONLY = ("semgcn-no-semgconv", "semgcn-channelwise")
 _FC_DECAY = {**_RECIPE, "epochs": 50, "augment_flip": True, "flip_test": True, "lr_schedule": "step",
              "lr_decay_steps": 2500, "lr_gamma": 0.96}
 
+# The fast recipe (issue #18): the paper's optimiser, rate and batch, but the rate falls along a cosine to zero
+# over 12 epochs instead of being halved when validation stalls (30 epochs, ~3.6 h of one CPU thread).
+_FAST = dict(epochs=12, batch_size=64, lr=1e-3, lr_schedule="cosine")
+
 EXPERIMENTS = {e.name: e for e in [
     # Larger batches and rate, one epoch of patience: ~2 min an epoch on one CPU core, 10 epochs.
     Experiment("synthetic-semgcn", "SemGCN on the embedded synthetic poses (the default, no dataset needed)",
@@ -161,6 +165,17 @@ EXPERIMENTS = {e.name: e for e in [
                {**_H36M_GT, "input_format": "coco17"},
                {**_RECIPE, "epochs": 6, "lr": 2.5e-4, "plateau_patience": 1, "augment_flip": True,
                 "flip_test": True, "init_from": "h36m-semgcn-flip"}),
+    # The fast recipe, for a budget of one CPU-hour (time to accuracy: semgcn.benchmark / the engineering notes).
+    *[Experiment(f"h36m-{m}-fast", f"{m} with the fast recipe (cosine schedule, 12 epochs), Human3.6M, "
+                 "ground-truth 2D", m, _H36M_GT, _FAST, ship_weights=False) for m in ("semgcn",)],
+    # Zou & Tang's modulated GCN (ICCV 2021) with the fast recipe and their loss, 0.9 MSE + 0.1 L1 (their own
+    # recipe: 100 epochs over the 50 fps frames with model selection on the test subjects).
+    Experiment("h36m-modulated-gcn-fast", "modulated-gcn (Zou & Tang, ICCV 2021) with the fast recipe and its "
+               "MSE + L1 loss, Human3.6M, ground-truth 2D", "modulated-gcn", _H36M_GT, {**_FAST, "l1_weight": 0.1},
+               ship_weights=False),
+    *[Experiment(f"h36m-{m}-flip-fast", f"{m} with the fast recipe, flip augmentation and test-time flipping, "
+                 "Human3.6M, ground-truth 2D", m, _H36M_GT, {**_FAST, "augment_flip": True, "flip_test": True}, ship_weights=False)
+      for m in ("semgcn",)],
     # The FC network's float16 weights are 8.6 MB: one copy (h36m-fc, used by chapter 10) fits the
     # repository's 50 MB budget, a second does not, so h36m-sh-fc and h36m-fc-flip ship their records only.
     *[Experiment(f"h36m-sh-{m}", f"Table 3 row {m}, Human3.6M, Stacked Hourglass (MPII-pretrained) detections",
@@ -208,6 +223,27 @@ def load_result(name: str, results_dir: str | Path | None = None) -> dict:
         return json.load(f)
 
 
+def seed_records(name: str, results_dir: str | Path | None = None) -> list:
+    """The shipped records of experiment ``name``, one per seed: the registered
+    run first, then ``NAME-seedN`` in the order of N (only complete runs
+    with a test score; an empty list when none is shipped)."""
+    _get(name)
+    root = Path(results_dir or RESULTS_DIR)
+    folders = [root / name] + sorted(root.glob(f"{name}-seed*"), key=lambda p: p.name)
+    out = []
+    for folder in folders:
+        suffix = folder.name[len(name) + 5:] if folder.name != name else "0"
+        if folder.name != name and not suffix.isdigit():
+            continue
+        try:
+            record = load_result(folder.name, root)
+        except FileNotFoundError:
+            continue
+        if record.get("complete") and record.get("test"):
+            out.append(record)
+    return sorted(out, key=lambda r: r["config"]["seed"])
+
+
 def shipped_model_path(name: str, results_dir: str | Path | None = None) -> Path:
     """``model.pt`` of a shipped experiment (``FileNotFoundError`` when only its record, or nothing, is shipped)."""
     path = result_path(name, results_dir) / "model.pt"
@@ -245,9 +281,14 @@ def _recipe_changes(exp: Experiment, config: TrainConfig, data_overrides: dict |
 
 def run_experiment(name: str, h36m=None, runs_dir: str | Path = "runs", results_dir: str | Path | None = None,
                    resume: bool = True, progress=True, device: str = "auto", ship: bool = False,
-                   data_overrides: dict | None = None, overwrite: bool = False, **overrides) -> dict:
+                   data_overrides: dict | None = None, overwrite: bool = False, seed: int | None = None,
+                   **overrides) -> dict:
     """Train experiment ``name`` in ``runs_dir/name`` (resuming when possible)
     and return its record (also written to ``runs_dir/name/record.json``).
+
+    ``seed``: another random seed of the same recipe (initialisation, batch
+    order, dropout), trained in ``runs_dir/NAME-seedN`` and shipped, records
+    only, as ``NAME-seedN`` (:func:`seed_records` collects them).
 
     ``resume=False, overwrite=True`` starts the run in ``runs_dir/name`` over.
     ``overrides`` change the training configuration (e.g. ``epochs=1``) and
@@ -264,24 +305,31 @@ def run_experiment(name: str, h36m=None, runs_dir: str | Path = "runs", results_
     from .train import atomic_write_json, evaluate, export_weights, load_checkpoint, load_model, train
 
     exp = _get(name)
-    config = exp.config(device=device, **overrides)
+    registered_seed = exp.config().seed
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    other_seed = seed is not None and seed != registered_seed
+    run_name = f"{name}-seed{seed}" if other_seed else name
+    config = exp.config(device=device, **overrides, **({"seed": seed} if other_seed else {}))
     if ship:
         target = _ship_target(results_dir)
-        changes = _recipe_changes(exp, config, data_overrides)
+        changes = {k: v for k, v in _recipe_changes(exp, config, data_overrides).items()
+                   if not (other_seed and k == "seed")}
         if changes:
             raise ValueError(f"refusing to ship {name}: its recipe differs from the registered one {changes}; "
                              f"run it without these overrides, or without --ship")
     data_kwargs = {**exp.data, **(data_overrides or {})}
     source = data_kwargs.pop("source")
     data = load_pose_data(source, h36m=h36m, device="cpu", **data_kwargs)
-    run_dir = Path(runs_dir) / name
-    command = _command(name)
+    run_dir = Path(runs_dir) / run_name
+    command = _command(name) + (f" --seed {seed}" if other_seed else "")
     if "epochs" in overrides:
         command += f" --epochs {overrides['epochs']}"
     record = train(config, data, run_dir, resume=resume, progress=progress, command=command, overwrite=overwrite)
     record["experiment"] = {"name": name, "description": exp.description, "data": exp.data,
                             "published": PAPER.get(exp.model, {}), "training_overrides": overrides,
-                            "data_overrides": data_overrides or {}, "weights_shipped": exp.ship_weights}
+                            "data_overrides": data_overrides or {},
+                            "weights_shipped": exp.ship_weights and not other_seed, "seed": config.seed}
     if exp.eval_data and record.get("complete"):
         kw = dict(exp.eval_data)
         try:
@@ -293,9 +341,9 @@ def run_experiment(name: str, h36m=None, runs_dir: str | Path = "runs", results_
             record["cross_eval"] = {"source": other.source, "test": evaluate(model, other.test)}
     atomic_write_json(record, run_dir / "record.json")
     if ship and record.get("complete"):
-        out = target / name
+        out = target / run_name
         out.mkdir(parents=True, exist_ok=True)
-        if exp.ship_weights:
+        if exp.ship_weights and not other_seed:
             best = load_checkpoint(run_dir / "best.pt")
             export_weights(load_model(run_dir / "best.pt"), out / "model.pt", half=True, meta=best["meta"])
         elif (out / "model.pt").exists():   # never leave weights that the record says are not shipped

@@ -44,11 +44,20 @@ def bone_loss(pred: torch.Tensor, target: torch.Tensor, parents: Sequence[int] =
 
 
 def pose_loss(pred: torch.Tensor, target: torch.Tensor, bone_weight: float = 0.0,
-              parents: Sequence[int] = H36M_PARENTS) -> torch.Tensor:
+              parents: Sequence[int] = H36M_PARENTS, l1_weight: float = 0.0) -> torch.Tensor:
     r"""Eq. 7: :math:`\sum_i \|\tilde J_i - J_i\|^2 + \lambda \sum_i \|\tilde B_i - B_i\|^2`
     (as means).  Configuration #1 of the paper uses the joint term only
-    (``bone_weight=0``); the image-feature model (Configuration #2) uses both."""
+    (``bone_weight=0``); the image-feature model (Configuration #2) uses both.
+
+    ``l1_weight`` :math:`=w` replaces the joint term by
+    :math:`(1-w)\,\mathrm{MSE} + w\,\mathrm{L1}`, the mean squared and the
+    mean absolute coordinate error: the modulated GCN's loss (Zou & Tang,
+    ICCV 2021, trained with :math:`w = 0.1`)."""
+    if not 0.0 <= l1_weight <= 1.0:
+        raise ValueError(f"pose_loss: l1_weight must be in [0, 1], got {l1_weight!r}")
     loss = joint_loss(pred, target)
+    if l1_weight:
+        loss = (1.0 - l1_weight) * loss + l1_weight * torch.mean(torch.abs(pred - target))
     if bone_weight:
         loss = loss + bone_weight * bone_loss(pred, target, parents)
     return loss

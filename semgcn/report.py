@@ -794,8 +794,9 @@ def benchmark_markdown(path=None, results_dir=None) -> str:
         sizes = sorted({int(b) for m in models.values() for b in m["train"]})
         head = ["model"] + [f"training, batch {b} (poses/s{per})" for b in sizes] + \
                [f"share of the matmul rate, batch {b} (products alone)" for b in sizes] + \
-               ["one pose (ms)", f"8192 poses in chunks of {res.get('inference_chunk', '?')} (poses/s{per})",
-                f"8192 poses in one pass (poses/s{per})"]
+               ["one pose (ms)", f"{res.get('inference_poses', 8192)} poses in chunks of "
+                                 f"{res.get('inference_chunk', '?')} (poses/s{per})",
+                f"{res.get('inference_poses', 8192)} poses in one pass (poses/s{per})"]
         columns = []
         for name, m in models.items():
             train = {int(b): v for b, v in m["train"].items()}

@@ -344,6 +344,12 @@ def plateau_update(state: dict, score: float, config, optimizer) -> None:
             _set_lr(optimizer, state["lr"])
 
 
+def cosine_lr(base: float, step: int, total: int) -> float:
+    """The rate at ``step`` of ``total`` under ``lr_schedule="cosine"``: ``base``
+    at step 0, half of it half-way, falling along a cosine to zero at the end."""
+    return 0.5 * base * (1.0 + math.cos(math.pi * min(step, total) / max(total, 1)))
+
+
 def _dist_info():
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         return torch.distributed.get_rank(), torch.distributed.get_world_size()
@@ -445,7 +451,7 @@ def _train(config, data, out_dir, resume, progress, command, stop_after_epoch) -
         meta["data"] = settings
 
     history = {k: [] for k in ("epoch", "train_loss", "val_mpjpe", "val_p_mpjpe", "lr", "epoch_seconds",
-                               "poses_per_second", "steps")}
+                               "poses_per_second", "steps", "cpu_seconds")}
     state = {"epoch": 0, "step": 0, "lr": config.lr, "best_val": math.inf, "best_epoch": 0,
              "plateau_bad": 0, "plateau_best": math.inf, "elapsed": 0.0}
     ckpt_path = out_dir / "checkpoint.pt"
@@ -455,8 +461,9 @@ def _train(config, data, out_dir, resume, progress, command, stop_after_epoch) -
         # schedule depends on it, so the result equals a run started with the new value.
         # The inference chunk size changes nothing but float rounding (its default changed once).
         defaults = TrainConfig().to_dict()  # options added later than the checkpoint had their default
+        free = ("eval_batch_size",) if config.lr_schedule == "cosine" else ("epochs", "eval_batch_size")
         diff = {k: (ckpt["config"].get(k, defaults[k]), v) for k, v in config.to_dict().items()
-                if ckpt["config"].get(k, defaults[k]) != v and k not in ("epochs", "eval_batch_size")}
+                if ckpt["config"].get(k, defaults[k]) != v and k not in free}
         if diff:
             raise ValueError(f"cannot resume {ckpt_path}: its configuration differs (saved, requested): {diff}")
         saved_data = (ckpt.get("meta") or {}).get("data")
@@ -487,6 +494,7 @@ def _train(config, data, out_dir, resume, progress, command, stop_after_epoch) -
     steps_per_epoch = math.ceil(n // world / config.batch_size)
     if config.max_steps_per_epoch:
         steps_per_epoch = min(steps_per_epoch, config.max_steps_per_epoch)
+    total_steps = config.epochs * steps_per_epoch
     lines = progress == "lines" and rank == 0
     show = bool(progress) and not lines and rank == 0
     epochs_bar = tqdm(total=config.epochs, initial=state["epoch"], desc=f"{config.model}", unit="epoch",
@@ -500,12 +508,15 @@ def _train(config, data, out_dir, resume, progress, command, stop_after_epoch) -
         batches = epoch_batches(n, config.batch_size, config.seed, epoch, device, rank, world)[:steps_per_epoch]
         train_model.train()
         loss_sum = torch.zeros((), device=device)
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         bar = tqdm(batches, desc=f"epoch {epoch}/{config.epochs}", leave=False, disable=not show,
                    unit="batch", dynamic_ncols=True, mininterval=1.0)
         for i, idx in enumerate(bar):
             if config.lr_schedule == "step" and state["step"] % config.lr_decay_steps == 0:
                 state["lr"] = config.lr * config.lr_gamma ** (state["step"] // config.lr_decay_steps)
+                _set_lr(optimizer, state["lr"])
+            elif config.lr_schedule == "cosine":
+                state["lr"] = cosine_lr(config.lr, state["step"], total_steps)
                 _set_lr(optimizer, state["lr"])
             x, y = inputs[idx], targets[idx]
             if config.augment_flip:  # the global RNG is re-seeded every epoch: resumable
@@ -513,7 +524,7 @@ def _train(config, data, out_dir, resume, progress, command, stop_after_epoch) -
                 x, y = mirror_pairs(x, y, cameras[idx], centres, which)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
                 pred = train_model(x)
-            loss = pose_loss(pred.float(), y, config.bone_weight)
+            loss = pose_loss(pred.float(), y, config.bone_weight, l1_weight=config.l1_weight)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if config.max_grad_norm:
@@ -542,10 +553,11 @@ def _train(config, data, out_dir, resume, progress, command, stop_after_epoch) -
             val = {"mpjpe": float(v[0]), "p_mpjpe": float(v[1])}
         if config.lr_schedule == "plateau":
             plateau_update(state, val["mpjpe"], config, optimizer)
+        history.setdefault("cpu_seconds", [None] * len(history["epoch"]))  # checkpoints from before it was recorded
         for key, value in (("epoch", epoch), ("train_loss", train_loss), ("val_mpjpe", val["mpjpe"]),
                            ("val_p_mpjpe", val["p_mpjpe"]), ("lr", optimizer.param_groups[0]["lr"]),
                            ("epoch_seconds", seconds), ("poses_per_second", len(batches) * config.batch_size * world / seconds),
-                           ("steps", state["step"])):
+                           ("steps", state["step"]), ("cpu_seconds", time.process_time() - cpu0)):
             history[key].append(value)
         state["epoch"] = epoch
         state["elapsed"] += seconds

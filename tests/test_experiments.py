@@ -134,6 +134,23 @@ def test_record_only_experiment_ships_no_weights(tmp_path, monkeypatch):
     assert EXPERIMENTS["h36m-fc-flip"].ship_weights is False and EXPERIMENTS["h36m-semgcn-flip"].ship_weights
 
 
+def test_other_seeds_train_apart_and_ship_records_only(tmp_path, monkeypatch):
+    from semgcn.experiments import seed_records
+    exp = _tiny(monkeypatch, eval_data=None)
+    kw = dict(runs_dir=tmp_path / "runs", results_dir=tmp_path / "results", progress=False, device="cpu", ship=True)
+    first = run_experiment(exp.name, **kw)
+    other = run_experiment(exp.name, seed=3, **kw)
+    assert other["config"]["seed"] == 3 and other["command"].endswith(f"experiment {exp.name} --seed 3")
+    assert other["experiment"]["seed"] == 3 and other["experiment"]["weights_shipped"] is False
+    assert (tmp_path / "runs" / f"{exp.name}-seed3" / "best.pt").is_file()
+    assert not (tmp_path / "results" / f"{exp.name}-seed3" / "model.pt").exists()
+    assert (tmp_path / "results" / exp.name / "model.pt").is_file()
+    assert other["test"]["mpjpe"] != first["test"]["mpjpe"]        # another initialisation and batch order
+    assert [r["config"]["seed"] for r in seed_records(exp.name, tmp_path / "results")] == [0, 3]
+    with pytest.raises(ValueError, match="seed must be a non-negative integer"):
+        run_experiment(exp.name, seed=-1, **kw)
+
+
 def _cli_config(command: str, record: dict):
     """The TrainConfig that the command line builds for ``command`` (a record's)."""
     import shlex
@@ -175,7 +192,7 @@ def test_benchmark_smoke():
     before = torch.get_num_threads()
     try:
         res = run_benchmark(models=("semgcn",), batch_sizes=(16,), device="cpu", seconds=0.05, print_fn=lines.append,
-                            threads=1)
+                            threads=1, inference_poses=512)
     finally:
         torch.set_num_threads(before)
     assert res["threads"] == 1 and res["clock"] == "wall"
@@ -187,7 +204,8 @@ def test_benchmark_smoke():
     assert ceiling["calls"] > 0 and ceiling["poses_per_second"] > 0 and ceiling["fraction_of_matmul"] > 0
     inference = res["models"]["semgcn"]
     assert inference["inference_poses_per_second"] > 0 and inference["inference_poses_per_second_one_pass"] > 0
-    assert any("in chunks of 256" in line for line in lines)
+    assert any("512 poses:" in line and "in chunks of 256" in line for line in lines)
+    assert res["inference_poses"] == 512
     sub = res["subnormals"]   # reported, not asserted faster: speed is for benchmarks, not tests
     assert sub["fraction"] == 0.135 and sub["seconds_per_step"] > 0 and sub["seconds_per_step_flushed"] > 0
     assert any("subnormal second moments" in line for line in lines)

@@ -285,14 +285,15 @@ def test_benchmark_table_from_the_cli_json(tmp_path):
     from test_train import _cli
     out = tmp_path / "bench.json"
     r = _cli("benchmark", "--models", "semgcn-no-nonlocal", "--batch-sizes", "8", "--seconds", "0.05",
-             "--threads", "1", "--clock", "cpu", "--json", str(out))
+             "--threads", "1", "--clock", "cpu", "--inference-poses", "512", "--json", str(out))
     assert r.returncode == 0, r.stderr
     res = json.loads(out.read_text())
     assert res["command"].startswith("python -m semgcn benchmark --models semgcn-no-nonlocal --batch-sizes 8")
     assert "--threads 1" in res["command"] and res["git_commit"] and res["inference_chunk"] == 256
     md = report.benchmark_markdown(out)
     assert "| `semgcn-no-nonlocal` |" in md and "training, batch 8 (poses/s per CPU-second)" in md
-    assert "chunks of 256" in md and res["command"] in md and "%" in md
+    assert "512 poses in chunks of 256" in md and res["command"] in md and "%" in md
+    assert "--inference-poses 512" in res["command"]
     entry = res["models"]["semgcn-no-nonlocal"]["train"]["8"]
     assert "batch 8 (products alone)" in md
     assert f"{entry['fraction_of_matmul']:.0%} ({entry['products_only']['fraction_of_matmul']:.0%})" in md

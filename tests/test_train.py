@@ -139,7 +139,7 @@ def test_load_checkpoint_errors(tmp_path):
 
 def test_config_validation():
     with pytest.raises(ValueError, match="lr_schedule"):
-        TrainConfig(lr_schedule="cosine")
+        TrainConfig(lr_schedule="linear")
     with pytest.raises(ValueError, match="batch_size"):
         TrainConfig(batch_size=0)
 
@@ -149,6 +149,32 @@ def test_step_schedule_decays_learning_rate(tmp_path):
                 tmp_path, progress=False)
     # 8 steps per epoch: after epoch 1 the rate was last set at step 4 (x0.5), after epoch 2 at step 12 (x0.125)
     assert rec["history"]["lr"] == pytest.approx([1e-3 * 0.5, 1e-3 * 0.125])
+
+
+def test_cosine_schedule_falls_to_zero_and_resumes_only_with_the_same_epochs(tmp_path):
+    from semgcn.train import cosine_lr
+    assert [cosine_lr(1.0, s, 16) for s in (0, 8, 16, 20)] == pytest.approx([1.0, 0.5, 0.0, 0.0])
+    data, cfg = fake_data(), {**SMALL, "epochs": 2, "lr_schedule": "cosine"}
+    full = train(TrainConfig(**cfg), data, tmp_path / "full", progress=False)
+    # 8 steps per epoch, 16 in all: the rate of each epoch's last step (7 and 15) is what the history holds
+    assert full["history"]["lr"] == pytest.approx([cosine_lr(1e-3, 7, 16), cosine_lr(1e-3, 15, 16)])
+    assert full["history"]["lr"][1] < 0.01 * 1e-3
+    assert all(s > 0 for s in full["history"]["cpu_seconds"]) and len(full["history"]["cpu_seconds"]) == 2
+    train(TrainConfig(**cfg), data, tmp_path / "part", progress=False, stop_after_epoch=1)
+    resumed = train(TrainConfig(**cfg), data, tmp_path / "part", resume=True, progress=False)
+    assert resumed["history"]["val_mpjpe"] == full["history"]["val_mpjpe"]
+    with pytest.raises(ValueError, match="configuration differs.*epochs"):   # the schedule depends on the total
+        train(TrainConfig(**{**cfg, "epochs": 3}), data, tmp_path / "part", resume=True, progress=False)
+
+
+def test_l1_weight_trains_with_the_mixed_loss(tmp_path, monkeypatch):
+    """l1_weight reaches the loss of every training step (the modulated GCN's 0.9 MSE + 0.1 L1)."""
+    import semgcn.train as engine
+    seen = []
+    real = engine.pose_loss
+    monkeypatch.setattr(engine, "pose_loss", lambda *a, **k: seen.append(k.get("l1_weight")) or real(*a, **k))
+    train(TrainConfig(**{**SMALL, "epochs": 1, "l1_weight": 0.1}), fake_data(), tmp_path, progress=False)
+    assert seen and set(seen) == {0.1}
 
 
 def test_train_fits_the_fc_standardization_and_the_checkpoint_carries_it(tmp_path):
@@ -307,7 +333,8 @@ def test_a_fresh_run_never_replaces_an_earlier_one(tmp_path):
 
 @pytest.mark.parametrize("bad", [dict(max_grad_norm=-1), dict(lr_decay_steps=-1), dict(lr_gamma=float("nan")),
                                  dict(plateau_factor=5), dict(plateau_patience=-1), dict(bone_weight=-1),
-                                 dict(lr=float("inf")), dict(epochs=1.5), dict(seed=-1), dict(augment_flip="yes")])
+                                 dict(lr=float("inf")), dict(epochs=1.5), dict(seed=-1), dict(augment_flip="yes"),
+                                 dict(l1_weight=1.5), dict(l1_weight=-0.1)])
 def test_config_refuses_values_that_would_train_wrongly(bad):
     with pytest.raises(ValueError, match=next(iter(bad))):
         TrainConfig(**bad)

@@ -329,7 +329,7 @@ class ModulatedGraphConv(nn.Module):
         _init_bias(self.bias, self.out_features)
 
     def affinity(self) -> torch.Tensor:
-        """The ``(K, K)`` matrix :math:`\hat A` the layer mixes nodes with (symmetric)."""
+        r"""The ``(K, K)`` matrix :math:`\hat A` the layer mixes nodes with (symmetric)."""
         a = self.adj_norm if self.affinity_offset is None else self.adj_norm + self.affinity_offset
         return 0.5 * (a + a.t())
 

@@ -1,0 +1,282 @@
+"""An honest leaderboard (issue #18): our Human3.6M runs beside published
+numbers, with the protocol that produced each number in its own columns.
+
+Numbers that papers and repositories publish for "Human3.6M, Protocol #1"
+are not all measured the same way.  What differs, and changes the number by
+a millimetre or more:
+
+* **model selection**: keeping the checkpoint with the lowest error on the
+  test subjects S9/S11 (the official SemGCN code and the modulated GCN's code
+  do) picks the luckiest epoch of a noisy curve; this package selects on a
+  validation split cut from the training subjects and touches the test
+  subjects once;
+* **flips**: mirrored training poses and averaging the prediction of the
+  mirrored input at test time;
+* **joints** (16 or 17), **refinement** modules after the network, the
+  number of **epochs** and of training frames, and how many **seeds** stand
+  behind a number (one, almost always).
+
+Our rows come from the shipped records in ``results/`` (never typed by hand);
+the published rows are typed once, below, each with its source.  Several seeds
+of one recipe are shipped as ``NAME``, ``NAME-seed1``, ... and reported as
+mean ± standard deviation (:func:`seed_summary`).
+
+Time to accuracy (:func:`time_to_accuracy`) reads a record's history: the
+validation error after each epoch and the CPU-seconds the process spent on
+it (``history["cpu_seconds"]``, training plus validation).
+"""
+from __future__ import annotations
+
+import math
+from typing import Mapping, Sequence
+
+from . import experiments as _experiments
+
+__all__ = ["PUBLISHED", "OURS", "load_run", "seed_summary", "difference", "time_to_accuracy", "cpu_seconds_per_step",
+           "leaderboard_rows", "leaderboard_markdown", "time_to_accuracy_rows", "time_to_accuracy_markdown"]
+
+# Published numbers, Human3.6M, typed once.  p1/p2: Protocol #1 / #2 in mm; "gt": ground-truth 2D inputs,
+# "det": detected 2D inputs (the detector named in "detector").  None: not published.
+# selection: which split chose the checkpoint that was scored ("test" = S9/S11, read from the released
+# training script), "not stated" where neither paper nor code says.
+PUBLISHED = [
+    dict(method="SemGCN (paper)", source="Zhao et al., CVPR 2019, Tables 1 and 3", params="0.43M",
+         p1_gt=43.8, p2_gt=None, p1_det=61.1, p2_det=None, detector="Stacked Hourglass", joints=16,
+         selection="not stated", flip_train=False, flip_test=False, refinement=False, epochs="not stated"),
+    dict(method="SemGCN w/o non-local (official code)", source="github.com/garyzhao/SemGCN, README",
+         params="0.27M", p1_gt=42.14, p2_gt=33.53, p1_det=None, p2_det=None, detector=None, joints=16,
+         selection="test", flip_train=False, flip_test=False, refinement=False, epochs=50),
+    dict(method="SemGCN (official code)", source="github.com/garyzhao/SemGCN, README", params="0.43M",
+         p1_gt=40.78, p2_gt=31.46, p1_det=61.24, p2_det=None, detector="Stacked Hourglass (fine-tuned)",
+         joints=16, selection="test", flip_train=False, flip_test=False, refinement=False, epochs=30),
+    dict(method="FC, Martinez et al. (paper, as cited by SemGCN)", source="Zhao et al., CVPR 2019, Table 3",
+         params="4.29M", p1_gt=45.5, p2_gt=None, p1_det=62.9, p2_det=None, detector="Stacked Hourglass",
+         joints=16, selection="not stated", flip_train=False, flip_test=False, refinement=False,
+         epochs="not stated"),
+    dict(method="FC, Martinez et al. (SemGCN's code)", source="github.com/garyzhao/SemGCN, README",
+         params="4.29M", p1_gt=44.40, p2_gt=35.25, p1_det=None, p2_det=None, detector=None, joints=16,
+         selection="test", flip_train=False, flip_test=False, refinement=False, epochs=200),
+    dict(method="Modulated GCN (paper)", source="Zou & Tang, ICCV 2021", params="0.29M",
+         p1_gt=37.4, p2_gt=None, p1_det=None, p2_det=None, detector=None, joints=16,
+         selection="test", flip_train=False, flip_test=False, refinement=False, epochs="not stated"),
+    dict(method="Modulated GCN (released checkpoint)", source="github.com/ZhimingZo/Modulated-GCN, README",
+         params="0.29M", p1_gt=38.25, p2_gt=30.06, p1_det=None, p2_det=None, detector=None, joints=16,
+         selection="test", flip_train=False, flip_test=False, refinement=False, epochs=50),
+]
+
+# Our rows: (label, experiment with ground-truth 2D, experiment with detections or None).
+OURS = [
+    ("SemGCN, paper recipe", "h36m-semgcn", "h36m-sh-semgcn"),
+    ("SemGCN, fast recipe", "h36m-semgcn-fast", None),
+    ("SemGCN w/o non-local", "h36m-semgcn-no-nonlocal", None),
+    ("SemGCN w/o SemGConv", "h36m-semgcn-no-semgconv", None),
+    ("ResGCN (vanilla GCN)", "h36m-resgcn", None),
+    ("ResGCN, 100 epochs", "h36m-resgcn-long", None),
+    ("ST-GCN-style", "h36m-stgcn", None),
+    ("GAT", "h36m-gat", None),
+    ("FC (Martinez et al.)", "h36m-fc", "h36m-sh-fc"),
+    ("Modulated GCN, fast recipe", "h36m-modulated-gcn-fast", None),
+    ("SemGCN + flips", "h36m-semgcn-flip", None),
+    ("SemGCN + flips, fast recipe", "h36m-semgcn-flip-fast", None),
+    ("SemGCN w/o non-local + flips", "h36m-semgcn-no-nonlocal-flip", None),
+]
+
+
+def seed_summary(name: str, metric: str = "mpjpe", results_dir=None) -> dict | None:
+    """Test ``metric`` of every shipped seed of experiment ``name``: ``n``,
+    ``values``, ``mean``, ``sd`` (sample standard deviation, ``None`` for one
+    seed) and ``se`` (standard error of the mean); ``None`` when none is shipped."""
+    records = _experiments.seed_records(name, results_dir)
+    values = [float(r["test"][metric]) for r in records if metric in r["test"]]
+    if not values:
+        return None
+    n, mean = len(values), sum(values) / len(values)
+    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else None
+    return {"n": n, "values": values, "seeds": [r["config"]["seed"] for r in records], "mean": mean, "sd": sd,
+            "se": sd / math.sqrt(n) if sd is not None else None}
+
+
+def difference(a: str, b: str, metric: str = "mpjpe", results_dir=None) -> dict | None:
+    """``mean(a) - mean(b)`` over shipped seeds, its standard error
+    ``sqrt(se_a^2 + se_b^2)`` and whether the difference exceeds two of them
+    (``None`` when either side has fewer than two seeds)."""
+    sa, sb = seed_summary(a, metric, results_dir), seed_summary(b, metric, results_dir)
+    if sa is None or sb is None:
+        return None
+    diff = sa["mean"] - sb["mean"]
+    if sa["se"] is None or sb["se"] is None:
+        return {"difference": diff, "se": None, "exceeds_two_se": None, "n": (sa["n"], sb["n"])}
+    se = math.sqrt(sa["se"] ** 2 + sb["se"] ** 2)
+    return {"difference": diff, "se": se, "exceeds_two_se": abs(diff) > 2 * se, "n": (sa["n"], sb["n"])}
+
+
+def time_to_accuracy(record: Mapping, target: float, cpu_per_step: float | None = None) -> dict:
+    """When a run's validation MPJPE first reached ``target`` mm.
+
+    Returns ``reached``, ``epoch``, ``steps``, ``cpu_seconds`` (summed from the
+    history's per-epoch CPU-seconds; ``None`` for records written before they
+    were recorded, unless ``cpu_per_step`` is given: then steps x that cost,
+    and ``estimated`` is true), ``wall_seconds`` and ``best_val``.
+    """
+    if not (isinstance(target, (int, float)) and math.isfinite(target) and target > 0):
+        raise ValueError(f"target must be a positive validation MPJPE in mm, got {target!r}")
+    h = record.get("history") or {}
+    vals = h.get("val_mpjpe") or []
+    if not vals:
+        raise ValueError(f"record {record.get('name', '?')!r} has no validation history")
+    cpu = h.get("cpu_seconds") or [None] * len(vals)
+    wall = h.get("epoch_seconds") or [None] * len(vals)
+    steps = h.get("steps") or [None] * len(vals)
+    out = {"name": record.get("name"), "target": float(target), "best_val": min(vals), "reached": False,
+           "epoch": None, "steps": None, "cpu_seconds": None, "wall_seconds": None, "estimated": False}
+    for i, v in enumerate(vals):
+        if v <= target:
+            out.update(reached=True, epoch=i + 1, steps=steps[i])
+            if all(c is not None for c in cpu[:i + 1]):
+                out["cpu_seconds"] = float(sum(cpu[:i + 1]))
+            elif cpu_per_step is not None and steps[i] is not None:
+                out["cpu_seconds"], out["estimated"] = steps[i] * cpu_per_step, True
+            if all(w is not None for w in wall[:i + 1]):
+                out["wall_seconds"] = float(sum(wall[:i + 1]))
+            break
+    return out
+
+
+def cpu_seconds_per_step(record: Mapping) -> float | None:
+    """CPU-seconds per training step of a run that recorded them (training and validation together)."""
+    h = record.get("history") or {}
+    cpu, steps = h.get("cpu_seconds") or [], h.get("steps") or []
+    if not cpu or any(c is None for c in cpu) or not steps or not steps[-1]:
+        return None
+    return sum(cpu) / steps[-1]
+
+
+def load_run(item: str, results_dir=None) -> tuple:
+    """``(name, record)`` for a shipped experiment's name, a run folder holding
+    ``record.json`` or a record file (one-line errors for anything else)."""
+    import json
+    from pathlib import Path
+    path = Path(item)
+    if path.is_dir() or path.suffix == ".json":
+        file = path / "record.json" if path.is_dir() else path
+        try:
+            record = json.loads(file.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ValueError(f"{file}: not a readable run record ({exc.__class__.__name__})") from None
+        history = record.get("history") if isinstance(record, dict) else None
+        if not isinstance(history, dict) or not isinstance(history.get("val_mpjpe"), list) or \
+                not all(isinstance(v, (int, float)) for v in history["val_mpjpe"]) or \
+                not isinstance(record.get("config"), dict):
+            raise ValueError(f"{file}: not a training record of semgcn (no config or history.val_mpjpe)")
+        return record.get("name") or path.stem, record
+    return item, _experiments.load_result(item, results_dir)
+
+
+def time_to_accuracy_rows(names: Sequence[str], target: float, reference: str | None = None,
+                          results_dir=None) -> list:
+    """:func:`time_to_accuracy` of shipped experiments (or run folders / record
+    files, :func:`load_run`); runs without recorded CPU time get an estimate at
+    ``reference``'s measured CPU cost per step (same model and batch size
+    assumed; marked ``estimated``)."""
+    records = dict(load_run(n, results_dir) for n in names)
+    per_step = None
+    if reference is not None:
+        ref = records.get(reference) or load_run(reference, results_dir)[1]
+        per_step = cpu_seconds_per_step(ref)
+        if per_step is None:
+            raise ValueError(f"{reference}: its record has no CPU-seconds per epoch to estimate others from")
+    rows = []
+    for name, rec in records.items():
+        row = time_to_accuracy(rec, target, per_step)
+        row.update(name=name, epochs=rec["config"].get("epochs"), schedule=rec["config"].get("lr_schedule"),
+                   test_mpjpe=(rec.get("test") or {}).get("mpjpe"), total_steps=rec.get("steps"),
+                   total_cpu_seconds=(sum(rec["history"]["cpu_seconds"])
+                                      if all(c is not None for c in rec["history"].get("cpu_seconds") or [None])
+                                      else (rec.get("steps") * per_step if per_step and rec.get("steps") else None)))
+        rows.append(row)
+    return rows
+
+
+def _num(value, digits=1, unit="") -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    return f"{value:.{digits}f}{unit}"
+
+
+def time_to_accuracy_markdown(names: Sequence[str], target: float, reference: str | None = None,
+                              results_dir=None) -> str:
+    """A table of :func:`time_to_accuracy_rows` (CPU-minutes; estimates marked ``≈``)."""
+    lines = [f"| run | schedule | epochs | validation ≤ {target:.1f} mm after | CPU-minutes to it | "
+             "CPU-minutes in all | test MPJPE (mm) |", "|---|---|---:|---|---:|---:|---:|"]
+    for r in time_to_accuracy_rows(names, target, reference, results_dir):
+        mark = "≈" if r["estimated"] else ""
+        when = f"epoch {r['epoch']} ({r['steps']:,} steps)" if r["reached"] else f"not reached (best {r['best_val']:.1f})"
+        to = f"{mark}{r['cpu_seconds'] / 60:.0f}" if r["cpu_seconds"] is not None else "–"
+        total = r["total_cpu_seconds"]
+        lines.append(f"| `{r['name']}` | {r['schedule']} | {r['epochs']} | {when} | {to} | "
+                     f"{(mark + format(total / 60, '.0f')) if total else '–'} | {_num(r['test_mpjpe'], 2)} |")
+    return "\n".join(lines)
+
+
+def _pm(summary: Mapping | None, digits: int = 1) -> str:
+    if summary is None:
+        return "–"
+    if summary["n"] == 1:
+        return f"{summary['mean']:.{digits}f}"
+    return f"{summary['mean']:.{digits}f} ± {summary['sd']:.{digits}f}"
+
+
+def _yes(flag) -> str:
+    return "yes" if flag else "no"
+
+
+def leaderboard_rows(results_dir=None) -> list:
+    """Our shipped rows (seeds pooled) and the published rows, one dict each,
+    with the same keys: ``method``, ``ours``, ``params``, ``p1_gt``, ``p2_gt``,
+    ``p1_det``, ``p2_det`` (formatted strings), ``joints``, ``selection``,
+    ``flips`` (training / test), ``refinement``, ``epochs``, ``seeds``,
+    ``source``.  Our experiments that are not shipped are left out."""
+    rows = []
+    for label, gt, det in OURS:
+        p1 = seed_summary(gt, "mpjpe", results_dir)
+        if p1 is None:
+            continue
+        record = _experiments.seed_records(gt, results_dir)[0]
+        cfg = record["config"]
+        p1d = seed_summary(det, "mpjpe", results_dir) if det else None
+        p2d = seed_summary(det, "p_mpjpe", results_dir) if det else None
+        rows.append(dict(
+            method=label, ours=True, experiment=gt, params=f"{record['parameters'] / 1e6:.2f}M",
+            p1_gt=_pm(p1), p2_gt=_pm(seed_summary(gt, "p_mpjpe", results_dir)),
+            p1_det=_pm(p1d), p2_det=_pm(p2d), detector="Stacked Hourglass (MPII)" if p1d else None,
+            joints=len((record.get("data") or {}).get("joint_names") or []) or 16, selection="validation",
+            flips=f"{_yes(cfg.get('augment_flip'))} / {_yes(cfg.get('flip_test'))}", refinement="no",
+            epochs=str(cfg["epochs"]), seeds=str(p1["n"]), source=f"`{gt}`" + (f", `{det}`" if p1d else ""),
+            p1_gt_mean=p1["mean"]))
+    for p in PUBLISHED:
+        rows.append(dict(
+            method=p["method"], ours=False, experiment=None, params=p["params"],
+            p1_gt=_num(p["p1_gt"], 2 if p["p1_gt"] and round(p["p1_gt"], 1) != p["p1_gt"] else 1),
+            p2_gt=_num(p["p2_gt"], 2), p1_det=_num(p["p1_det"], 2 if p["p1_det"] and round(p["p1_det"], 1)
+                                                   != p["p1_det"] else 1), p2_det=_num(p["p2_det"], 2),
+            detector=p["detector"], joints=p["joints"],
+            selection=("test subjects ⚠" if p["selection"] == "test" else p["selection"]),
+            flips=f"{_yes(p['flip_train'])} / {_yes(p['flip_test'])}", refinement=_yes(p["refinement"]),
+            epochs=str(p["epochs"]), seeds="not stated", source=p["source"], p1_gt_mean=p["p1_gt"]))
+    return rows
+
+
+def leaderboard_markdown(results_dir=None, sort: bool = True) -> str:
+    """The leaderboard as two Markdown tables: the numbers, then the protocol of each row."""
+    rows = leaderboard_rows(results_dir)
+    if sort:
+        rows.sort(key=lambda r: (r["p1_gt_mean"] is None, r["p1_gt_mean"] or 0))
+    head = ("| # | method | ours | params | P1 GT | P2 GT | P1 det. | P2 det. |\n"
+            "|---:|---|:---:|---:|---:|---:|---:|---:|")
+    body = [f"| {i} | {r['method']} | {'✓' if r['ours'] else ''} | {r['params']} | {r['p1_gt']} | {r['p2_gt']} | "
+            f"{r['p1_det']} | {r['p2_det']} |" for i, r in enumerate(rows, 1)]
+    proto = ("| # | joints | model selection | flips (train / test) | refinement | epochs | seeds | source |\n"
+             "|---:|---:|---|---|---|---:|---:|---|")
+    pbody = [f"| {i} | {r['joints']} | {r['selection']} | {r['flips']} | {r['refinement']} | {r['epochs']} | "
+             f"{r['seeds']} | {r['source']} |" for i, r in enumerate(rows, 1)]
+    return "\n".join([head, *body]) + "\n\n" + "\n".join([proto, *pbody])

@@ -1,0 +1,89 @@
+"""The leaderboard (issue #18): seeds pooled, differences against their standard error,
+time to accuracy from a record's history, published rows with their protocol."""
+import json
+import math
+
+import pytest
+
+from semgcn import leaderboard as lb
+from semgcn.experiments import seed_records
+
+
+def _record(name, seed, mpjpe, vals=(60.0, 40.0, 30.0), cpu=(100.0, 110.0, 120.0), flip=False, epochs=3):
+    return {"name": name, "complete": True, "parameters": 434703,
+            "config": {"model": "semgcn", "seed": seed, "epochs": epochs, "lr_schedule": "cosine",
+                       "augment_flip": flip, "flip_test": flip},
+            "history": {"val_mpjpe": list(vals), "cpu_seconds": list(cpu) if cpu else None,
+                        "epoch_seconds": [200.0] * len(vals), "steps": [1000 * (i + 1) for i in range(len(vals))]},
+            "steps": 1000 * len(vals), "data": {"joint_names": ["j"] * 16},
+            "test": {"mpjpe": mpjpe, "p_mpjpe": mpjpe * 0.75}}
+
+
+def _ship(root, folder, record):
+    (root / folder).mkdir(parents=True)
+    (root / folder / "record.json").write_text(json.dumps(record))
+
+
+def test_seeds_are_pooled_and_differences_weighed_against_their_standard_error(tmp_path):
+    for i, v in enumerate((43.0, 44.0, 45.0)):
+        _ship(tmp_path, "h36m-semgcn-fast" + (f"-seed{i}" if i else ""), _record("x", i, v))
+    for i, v in enumerate((44.5, 44.6, 44.7)):
+        _ship(tmp_path, "h36m-modulated-gcn-fast" + (f"-seed{i}" if i else ""), _record("y", i, v))
+    _ship(tmp_path, "h36m-semgcn-fast-seedling", _record("z", 9, 1.0))     # not a seed folder: ignored
+    assert [r["config"]["seed"] for r in seed_records("h36m-semgcn-fast", tmp_path)] == [0, 1, 2]
+    s = lb.seed_summary("h36m-semgcn-fast", results_dir=tmp_path)
+    assert s["n"] == 3 and s["mean"] == pytest.approx(44.0) and s["sd"] == pytest.approx(1.0)
+    assert s["se"] == pytest.approx(1 / math.sqrt(3))
+    d = lb.difference("h36m-modulated-gcn-fast", "h36m-semgcn-fast", results_dir=tmp_path)
+    assert d["difference"] == pytest.approx(0.6) and d["exceeds_two_se"] is False     # 0.6 < 2 x 0.59
+    assert lb.difference("h36m-semgcn-fast", "h36m-gat", results_dir=tmp_path) is None
+    _ship(tmp_path, "h36m-gat", _record("g", 0, 140.0))
+    one = lb.difference("h36m-gat", "h36m-semgcn-fast", results_dir=tmp_path)
+    assert one["se"] is None and one["exceeds_two_se"] is None    # one seed: no standard error to compare with
+
+
+def test_time_to_accuracy_sums_cpu_seconds_and_estimates_older_records():
+    rec = _record("r", 0, 43.0)
+    t = lb.time_to_accuracy(rec, 35.0)
+    assert (t["reached"], t["epoch"], t["steps"], t["cpu_seconds"], t["estimated"]) == (True, 3, 3000, 330.0, False)
+    assert lb.time_to_accuracy(rec, 50.0)["cpu_seconds"] == 210.0
+    assert lb.time_to_accuracy(rec, 20.0)["reached"] is False
+    old = _record("old", 0, 43.0, cpu=None)
+    assert lb.time_to_accuracy(old, 35.0)["cpu_seconds"] is None
+    per_step = lb.cpu_seconds_per_step(rec)
+    assert per_step == pytest.approx(0.11)
+    est = lb.time_to_accuracy(old, 35.0, per_step)
+    assert est["estimated"] and est["cpu_seconds"] == pytest.approx(330.0)
+    with pytest.raises(ValueError, match="target"):
+        lb.time_to_accuracy(rec, -1)
+
+
+def test_leaderboard_shows_only_shipped_rows_of_ours_and_marks_test_set_selection(tmp_path):
+    _ship(tmp_path, "h36m-semgcn", _record("h36m-semgcn", 0, 43.6))
+    rows = lb.leaderboard_rows(tmp_path)
+    ours = [r for r in rows if r["ours"]]
+    assert [r["experiment"] for r in ours] == ["h36m-semgcn"]
+    assert ours[0]["p1_gt"] == "43.6" and ours[0]["selection"] == "validation" and ours[0]["seeds"] == "1"
+    official = next(r for r in rows if r["method"] == "SemGCN (official code)")
+    assert official["selection"].startswith("test subjects") and official["p1_gt"] == "40.78"
+    md = lb.leaderboard_markdown(tmp_path)
+    assert sum(line.startswith("| 1 |") for line in md.splitlines()) == 2 and "model selection" in md and "Modulated GCN (released checkpoint)" in md
+    numbers = [float(line.split("|")[5]) for line in md.split("\n\n")[0].splitlines()[2:]
+               if line.split("|")[5].strip() not in ("–",)]
+    assert numbers == sorted(numbers)     # ordered by Protocol #1 with ground-truth 2D
+
+
+def test_time_to_accuracy_command_reads_record_files_and_refuses_others(tmp_path):
+    from test_train import _cli
+    good = tmp_path / "run"
+    good.mkdir()
+    (good / "record.json").write_text(json.dumps(_record("fast", 0, 43.0)))
+    r = _cli("time-to-accuracy", str(good), "--target", "35")
+    assert r.returncode == 0, r.stderr
+    assert "| `fast` | cosine | 3 | epoch 3 (3,000 steps) | 6 | 6 | 43.00 |" in r.stdout
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"history": 5}')
+    r = _cli("time-to-accuracy", str(bad), "--target", "41")
+    assert r.returncode == 2 and "bad.json: not a training record" in r.stderr and len(r.stderr.splitlines()) == 1
+    r = _cli("time-to-accuracy", str(good), "--target", "nan")
+    assert r.returncode == 2 and "--target" in r.stderr

@@ -32,7 +32,7 @@ from typing import Mapping, Sequence
 
 from . import experiments as _experiments
 
-__all__ = ["PUBLISHED", "OURS", "load_run", "seed_summary", "difference", "time_to_accuracy", "cpu_seconds_per_step",
+__all__ = ["PUBLISHED", "OURS", "load_run", "plot_leaderboard", "seed_summary", "difference", "time_to_accuracy", "cpu_seconds_per_step",
            "leaderboard_rows", "leaderboard_markdown", "time_to_accuracy_rows", "time_to_accuracy_markdown"]
 
 # Published numbers, Human3.6M, typed once.  p1/p2: Protocol #1 / #2 in mm; "gt": ground-truth 2D inputs,
@@ -252,7 +252,7 @@ def leaderboard_rows(results_dir=None) -> list:
             joints=len((record.get("data") or {}).get("joint_names") or []) or 16, selection="validation",
             flips=f"{_yes(cfg.get('augment_flip'))} / {_yes(cfg.get('flip_test'))}", refinement="no",
             epochs=str(cfg["epochs"]), seeds=str(p1["n"]), source=f"`{gt}`" + (f", `{det}`" if p1d else ""),
-            p1_gt_mean=p1["mean"]))
+            p1_gt_mean=p1["mean"], p1_gt_sd=p1["sd"]))
     for p in PUBLISHED:
         rows.append(dict(
             method=p["method"], ours=False, experiment=None, params=p["params"],
@@ -262,7 +262,8 @@ def leaderboard_rows(results_dir=None) -> list:
             detector=p["detector"], joints=p["joints"],
             selection=("test subjects ⚠" if p["selection"] == "test" else p["selection"]),
             flips=f"{_yes(p['flip_train'])} / {_yes(p['flip_test'])}", refinement=_yes(p["refinement"]),
-            epochs=str(p["epochs"]), seeds="not stated", source=p["source"], p1_gt_mean=p["p1_gt"]))
+            epochs=str(p["epochs"]), seeds="not stated", source=p["source"], p1_gt_mean=p["p1_gt"],
+            p1_gt_sd=None, test_selected=p["selection"] == "test"))
     return rows
 
 
@@ -280,3 +281,33 @@ def leaderboard_markdown(results_dir=None, sort: bool = True) -> str:
     pbody = [f"| {i} | {r['joints']} | {r['selection']} | {r['flips']} | {r['refinement']} | {r['epochs']} | "
              f"{r['seeds']} | {r['source']} |" for i, r in enumerate(rows, 1)]
     return "\n".join([head, *body]) + "\n\n" + "\n".join([proto, *pbody])
+
+
+def plot_leaderboard(rows: Sequence[Mapping] | None = None, max_mm: float = 80.0, ax=None, results_dir=None):
+    """Protocol #1 with ground-truth 2D per row, best at the top: our runs
+    (filled, ± one standard deviation where several seeds are shipped) and
+    published numbers (open; orange where the checkpoint was chosen on the
+    test subjects).  Rows above ``max_mm`` are left out (they stay in the
+    table).  Returns the matplotlib axes."""
+    import matplotlib.pyplot as plt
+    rows = [r for r in (rows if rows is not None else leaderboard_rows(results_dir))
+            if r["p1_gt_mean"] is not None and r["p1_gt_mean"] <= max_mm]
+    rows = sorted(rows, key=lambda r: r["p1_gt_mean"], reverse=True)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.0, 0.32 * len(rows) + 1.2), layout="constrained")
+    colours = {"ours": "#1f77b4", "test": "#e67e22", "other": "#7f7f7f"}
+    for y, r in enumerate(rows):
+        kind = "ours" if r["ours"] else ("test" if r.get("test_selected") else "other")
+        ax.errorbar(r["p1_gt_mean"], y, xerr=r.get("p1_gt_sd") or None, fmt="o" if r["ours"] else "s",
+                    color=colours[kind], mfc=colours[kind] if r["ours"] else "white", ms=6, capsize=3)
+    ax.set_yticks(range(len(rows)), [r["method"] for r in rows], fontsize=9)
+    ax.set_xlabel("Protocol #1, ground-truth 2D (mm)")
+    ax.grid(axis="x", alpha=0.3)
+    from matplotlib.lines import Line2D
+    handles = [Line2D([], [], marker="o", ls="", color=colours["ours"], label="ours (selected on validation)"),
+               Line2D([], [], marker="s", ls="", mfc="white", color=colours["test"],
+                      label="published, selected on the test subjects"),
+               Line2D([], [], marker="s", ls="", mfc="white", color=colours["other"],
+                      label="published, selection not stated")]
+    ax.legend(handles=handles, fontsize=8, loc="upper right")
+    return ax

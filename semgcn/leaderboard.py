@@ -32,7 +32,7 @@ from typing import Mapping, Sequence
 
 from . import experiments as _experiments
 
-__all__ = ["PUBLISHED", "OURS", "load_run", "plot_leaderboard", "seed_summary", "difference", "time_to_accuracy", "cpu_seconds_per_step",
+__all__ = ["PUBLISHED", "OURS", "load_run", "plot_leaderboard", "plot_time_to_accuracy", "seed_summary", "difference", "time_to_accuracy", "cpu_seconds_per_step",
            "leaderboard_rows", "leaderboard_markdown", "time_to_accuracy_rows", "time_to_accuracy_markdown"]
 
 # Published numbers, Human3.6M, typed once.  p1/p2: Protocol #1 / #2 in mm; "gt": ground-truth 2D inputs,
@@ -310,4 +310,39 @@ def plot_leaderboard(rows: Sequence[Mapping] | None = None, max_mm: float = 80.0
                Line2D([], [], marker="s", ls="", mfc="white", color=colours["other"],
                       label="published, selection not stated")]
     ax.legend(handles=handles, fontsize=8, loc="upper right")
+    return ax
+
+
+def plot_time_to_accuracy(names: Sequence[str], reference: str | None = None, target: float | None = None,
+                          ax=None, results_dir=None):
+    """Validation MPJPE after each epoch against the CPU-minutes spent so far,
+    one line per shipped run (runs recorded without CPU-seconds: estimated at
+    ``reference``'s cost per step, drawn dashed).  ``target`` draws that
+    validation error as a horizontal line.  Returns the matplotlib axes."""
+    import matplotlib.pyplot as plt
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.8, 3.8), layout="constrained")
+    per_step = None
+    if reference is not None:
+        per_step = cpu_seconds_per_step(load_run(reference, results_dir)[1])
+    for name in names:
+        _, rec = load_run(name, results_dir)
+        h = rec["history"]
+        cpu = h.get("cpu_seconds") or []
+        if cpu and all(c is not None for c in cpu):
+            x, style = [sum(cpu[:i + 1]) / 60 for i in range(len(cpu))], "-"
+        elif per_step is not None:
+            x, style = [s * per_step / 60 for s in h["steps"]], "--"
+        else:
+            continue
+        ax.plot(x, h["val_mpjpe"], style, marker="o", ms=3,
+                label=f"{name} ({rec['config']['lr_schedule']}, {rec['config']['epochs']} epochs)"
+                      + (", CPU time estimated" if style == "--" else ""))
+    if target is not None:
+        ax.axhline(target, color="#7f7f7f", lw=0.8, ls=":")
+    ax.set_xlabel("CPU-minutes of training (one thread)")
+    ax.set_ylabel("validation MPJPE (mm)")
+    ax.set_ylim(top=min(ax.get_ylim()[1], 80))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
     return ax

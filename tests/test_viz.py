@@ -673,3 +673,23 @@ def test_record_provenance_drops_paths_and_threads():
     assert line == report.provenance_line(rec, width=None)   # one implementation
     assert "GPU" in viz.record_provenance({**rec, "hardware": "cuda NVIDIA H100"})
     assert all(len(l) <= 40 for l in viz.record_provenance(rec, width=40).splitlines())
+
+
+def test_heatmap_values_are_as_large_as_their_cells_allow():
+    """One-digit values in a 16 x 16 grid of a column-wide figure are written at 9-10 pt (they were 6 pt,
+    unreadable at display size); long values shrink to fit; an explicit fontsize wins."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from semgcn.viz import plot_matrix_heatmap
+    sizes = {}
+    for fmt, values in (("{:.0f}", np.arange(256).reshape(16, 16) % 9), ("{:.2f}", np.linspace(-1, 1, 256).reshape(16, 16))):
+        fig, ax = plt.subplots(figsize=(7.2, 6.6), layout="constrained")
+        plot_matrix_heatmap(values, ax=ax, fmt=fmt, colorbar=False)
+        sizes[fmt] = {t.get_fontsize() for t in ax.texts}
+        plt.close(fig)
+    assert len(sizes["{:.0f}"]) == 1 and min(sizes["{:.0f}"]) >= 9
+    assert 5 <= max(sizes["{:.2f}"]) < min(sizes["{:.0f}"])
+    fig, ax = plt.subplots()
+    plot_matrix_heatmap(np.eye(16), ax=ax, fontsize=7.5)
+    assert {t.get_fontsize() for t in ax.texts} == {7.5}
+    plt.close(fig)

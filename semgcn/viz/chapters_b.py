@@ -186,7 +186,7 @@ def plot_seed_spread(rows: Sequence[Mapping], title: str | None = None, axes=Non
     import matplotlib.pyplot as plt
 
     if axes is None:
-        fig, axes = plt.subplots(1, 2, figsize=(9.5, 0.5 * len(rows) + 1.9), layout="constrained", sharey=True)
+        fig, axes = plt.subplots(1, 2, figsize=(8.0, 0.5 * len(rows) + 1.9), layout="constrained", sharey=True)
     else:
         fig = axes[0].figure
     for ax, metric, protocol in zip(axes, ("mpjpe", "p_mpjpe"), ("Protocol #1", "Protocol #2")):

@@ -203,7 +203,7 @@ def per_action_table(results: Mapping[str, Mapping[str, float]], *, actions: Seq
 def plot_matrix_heatmap(matrix, names: Sequence[str] | None = H36M_JOINT_NAMES, *, ax=None,
                         cmap: str | None = None, title: str | None = None, annotate: bool | None = None,
                         vmin: float | None = None, vmax: float | None = None, centered: bool = False,
-                        colorbar: bool = True, fmt: str = "{:.2f}", mask=None):
+                        colorbar: bool = True, fmt: str = "{:.2f}", mask=None, fontsize: float | None = None):
     """Heatmap of a ``(K, K)`` matrix with joint names on both axes: learned
     edge weights ``M`` of a SemGConv, a non-local block's affinities, an
     adjacency matrix.  Row ``i`` is the receiving joint, column ``j`` the
@@ -211,7 +211,8 @@ def plot_matrix_heatmap(matrix, names: Sequence[str] | None = H36M_JOINT_NAMES, 
 
     ``centered=True`` uses a diverging colour map symmetric around 0 (signed
     weights); ``mask`` (boolean ``(K, K)``) greys out entries that are not
-    edges; ``annotate`` writes the values (default: when ``K <= 16``)."""
+    edges; ``annotate`` writes the values (default: when ``K <= 16``), in
+    ``fontsize`` points (default: as large as the cells allow, 5 to 10)."""
     m = as_numpy(matrix)
     if m.ndim != 2 or m.shape[0] != m.shape[1]:
         raise ValueError(f"matrix must be square (K, K), got shape {m.shape}")
@@ -243,13 +244,19 @@ def plot_matrix_heatmap(matrix, names: Sequence[str] | None = H36M_JOINT_NAMES, 
     if annotate:
         lo, hi = im.get_clim()
         hidden = np.ma.getmaskarray(shown)
+        if fontsize is None:  # fit the longest value into a cell (a digit is ~0.58 em wide; 20% margin for layout)
+            width, height = ax.figure.get_size_inches()
+            box = ax.get_position()
+            cell = min(box.width * width, box.height * height) * 72 / k
+            longest = max((len(fmt.format(v)) for v in m[np.isfinite(m)]), default=1)
+            fontsize = float(np.clip(0.8 * cell / (0.58 * longest), 5, 10))
         for i in range(k):
             for j in range(k):
                 if hidden[i, j]:
                     continue
                 v = m[i, j]
                 light = (v - lo) / ((hi - lo) or 1) < 0.5 if not centered else abs(v) > 0.6 * max(abs(lo), abs(hi))
-                ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=6,
+                ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=fontsize,
                         color="white" if light else "black")
     if colorbar:
         ax.figure.colorbar(im, ax=ax, shrink=0.8)

@@ -159,6 +159,16 @@ def test_slider_titles_of_three_panels_take_two_lines():
     assert all("<br>MPJPE" in a.text for a in three.frames[2].layout.annotations)
 
 
+def test_one_panel_slider_title_takes_two_lines_below_the_modebar():
+    """Chapter 10's worst-pose slider: its title ran under the modebar and off a phone-width figure."""
+    gt, a = poses(3, 0), poses(3, 1)
+    fig = viz.plot_pose_3d_slider({"SemGCN (synthetic, shipped)": a}, gt=gt, error_scale=1000, error_unit="mm")
+    for title in (fig.layout.title, fig.frames[2].layout.title):
+        assert title.text.startswith("SemGCN (synthetic, shipped)<br>MPJPE")
+        assert (title.yref, title.y, title.yanchor, title.xanchor) == ("paper", 1.0, "bottom", "left")
+    assert fig.layout.margin.t >= 2 * title.font.size + 40     # two lines above the scene
+
+
 def test_slider_keeps_at_most_max_samples():
     fig = viz.plot_pose_3d_slider(poses(30), max_samples=10, play_button=False)
     assert len(fig.layout.sliders[0].steps) == len(fig.frames) == 10

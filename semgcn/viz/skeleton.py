@@ -366,8 +366,9 @@ def plot_pose_3d_slider(poses, skeleton: Skeleton = H36M_SKELETON, *, gt=None,
     if n == 0:
         raise ValueError("no samples to show")
 
-    # Three or more panels side by side are narrow on a phone: name and error on two lines.
-    sep = "<br>" if len(seqs) > 2 else ": "
+    # Three or more panels side by side are narrow on a phone: name and error on two lines.  So is a single
+    # panel's figure title, which also shares the top row with the modebar: two lines, left-aligned, 14 px.
+    sep = "<br>" if len(seqs) != 2 else ": "
 
     def titles_at(i):
         return [_panel_title(name, s[i], None if gts is None else gts[i], show_error, error_scale, error_unit,
@@ -408,7 +409,7 @@ def plot_pose_3d_slider(poses, skeleton: Skeleton = H36M_SKELETON, *, gt=None,
                     a["text"] = t or ""
                 layout = go.Layout(annotations=anns)
             else:
-                layout = go.Layout(title=dict(text=_join_title(title, titles_at(i)[0])))
+                layout = go.Layout(title=dict(text=_join_title(title, titles_at(i)[0]), **_single_title()))
         frames.append(go.Frame(name=str(i), data=data, traces=list(range(len(data))), layout=layout))
     fig.frames = frames
 
@@ -420,8 +421,9 @@ def plot_pose_3d_slider(poses, skeleton: Skeleton = H36M_SKELETON, *, gt=None,
         sliders=[dict(active=0, steps=steps, x=0.0, len=1.0, y=0, yanchor="top",
                       currentvalue=dict(prefix=slider_prefix),
                       pad=dict(t=46 if play_button else 10, b=5, **slider_side_pad(labels)))],
-        height=height, margin=dict(l=0, r=0, t=50, b=10), showlegend=gts is not None,
-        title=dict(text=_join_title(title, first_titles[0])) if len(seqs) == 1 and (title or first_titles[0])
+        height=height, margin=dict(l=0, r=0, t=78 if len(seqs) == 1 and first_titles[0] else 50, b=10),
+        showlegend=gts is not None,
+        title=dict(text=_join_title(title, first_titles[0]), **_single_title()) if len(seqs) == 1 and (title or first_titles[0])
         else (dict(text=title) if title else None),
         legend=dict(orientation="h", yanchor="bottom", y=0.0, x=0.0),
     )
@@ -434,6 +436,15 @@ def plot_pose_3d_slider(poses, skeleton: Skeleton = H36M_SKELETON, *, gt=None,
             buttons=[dict(label="▶", method="animate", args=[None, play]),
                      dict(label="❚❚", method="animate", args=[[None], anim])])])
     return fig
+
+
+def _single_title() -> dict:
+    """Placement of a one-panel slider figure's title: two lines of 14 px text
+    at the left, just above the plotting area (``yref="paper"``), so below the
+    modebar, which plotly puts at the figure's top right and which is as wide
+    as the title on a phone."""
+    return dict(x=0.02, xanchor="left", xref="paper", y=1.0, yref="paper", yanchor="bottom", pad=dict(b=4),
+                font=dict(size=14))
 
 
 def slider_side_pad(labels) -> dict:

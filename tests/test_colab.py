@@ -16,7 +16,7 @@ nbclient = pytest.importorskip("nbclient")
 
 #: The chapters that read shipped results (the others never touch results/).
 RESULT_CHAPTERS = sorted(p.name for p in (REPO / "book").glob("*.ipynb")
-                         if re.search(r"load_result|results_table|load_shipped|result_path|report\.",
+                         if re.search(r"load_result|results_table|load_shipped|result_path|report\.|leaderboard\.",
                                       p.read_text()))
 
 

@@ -166,8 +166,10 @@ EXPERIMENTS = {e.name: e for e in [
                {**_RECIPE, "epochs": 6, "lr": 2.5e-4, "plateau_patience": 1, "augment_flip": True,
                 "flip_test": True, "init_from": "h36m-semgcn-flip"}),
     # The fast recipe, for a budget of one CPU-hour (time to accuracy: semgcn.benchmark / the engineering notes).
+    # One per Table 1 row and the ST-GCN-style and FC rows of Table 3: the seeds of the leaderboard (--seed N).
     *[Experiment(f"h36m-{m}-fast", f"{m} with the fast recipe (cosine schedule, 12 epochs), Human3.6M, "
-                 "ground-truth 2D", m, _H36M_GT, _FAST, ship_weights=False) for m in ("semgcn",)],
+                 "ground-truth 2D", m, _H36M_GT, _FAST, ship_weights=False)
+      for m in ("semgcn", "semgcn-no-nonlocal", "resgcn", "semgcn-no-semgconv", "stgcn", "fc")],
     # Zou & Tang's modulated GCN (ICCV 2021) with the fast recipe and their loss, 0.9 MSE + 0.1 L1 (their own
     # recipe: 100 epochs over the 50 fps frames with model selection on the test subjects).
     Experiment("h36m-modulated-gcn-fast", "modulated-gcn (Zou & Tang, ICCV 2021) with the fast recipe and its "

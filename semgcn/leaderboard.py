@@ -40,26 +40,31 @@ __all__ = ["PUBLISHED", "OURS", "load_run", "plot_leaderboard", "plot_time_to_ac
 # selection: which split chose the checkpoint that was scored ("test" = S9/S11, read from the released
 # training script), "not stated" where neither paper nor code says.
 PUBLISHED = [
-    dict(method="SemGCN (paper)", source="Zhao et al., CVPR 2019, Tables 1 and 3", params="0.43M",
+    dict(method="SemGCN (paper)", source="Zhao et al., CVPR 2019, Tables 1 and 3", cite="paper, Tab. 1, 3", params="0.43M",
          p1_gt=43.8, p2_gt=None, p1_det=61.1, p2_det=None, detector="Stacked Hourglass", joints=16,
          selection="not stated", flip_train=False, flip_test=False, refinement=False, epochs="not stated"),
     dict(method="SemGCN w/o non-local (official code)", source="github.com/garyzhao/SemGCN, README",
+         cite="SemGCN README",
          params="0.27M", p1_gt=42.14, p2_gt=33.53, p1_det=None, p2_det=None, detector=None, joints=16,
          selection="test", flip_train=False, flip_test=False, refinement=False, epochs=50),
-    dict(method="SemGCN (official code)", source="github.com/garyzhao/SemGCN, README", params="0.43M",
+    dict(method="SemGCN (official code)", source="github.com/garyzhao/SemGCN, README", cite="SemGCN README",
+         params="0.43M",
          p1_gt=40.78, p2_gt=31.46, p1_det=61.24, p2_det=None, detector="Stacked Hourglass (fine-tuned)",
          joints=16, selection="test", flip_train=False, flip_test=False, refinement=False, epochs=30),
     dict(method="FC, Martinez et al. (paper, as cited by SemGCN)", source="Zhao et al., CVPR 2019, Table 3",
+         cite="SemGCN paper, Tab. 3",
          params="4.29M", p1_gt=45.5, p2_gt=None, p1_det=62.9, p2_det=None, detector="Stacked Hourglass",
          joints=16, selection="not stated", flip_train=False, flip_test=False, refinement=False,
          epochs="not stated"),
     dict(method="FC, Martinez et al. (SemGCN's code)", source="github.com/garyzhao/SemGCN, README",
+         cite="SemGCN README",
          params="4.29M", p1_gt=44.40, p2_gt=35.25, p1_det=None, p2_det=None, detector=None, joints=16,
          selection="test", flip_train=False, flip_test=False, refinement=False, epochs=200),
-    dict(method="Modulated GCN (paper)", source="Zou & Tang, ICCV 2021", params="0.29M",
+    dict(method="Modulated GCN (paper)", source="Zou & Tang, ICCV 2021", cite="Zou & Tang 2021", params="0.29M",
          p1_gt=37.4, p2_gt=None, p1_det=None, p2_det=None, detector=None, joints=16,
          selection="test", flip_train=False, flip_test=False, refinement=False, epochs="not stated"),
     dict(method="Modulated GCN (released checkpoint)", source="github.com/ZhimingZo/Modulated-GCN, README",
+         cite="Modulated-GCN README",
          params="0.29M", p1_gt=38.25, p2_gt=30.06, p1_det=None, p2_det=None, detector=None, joints=16,
          selection="test", flip_train=False, flip_test=False, refinement=False, epochs=50),
 ]
@@ -255,7 +260,7 @@ def leaderboard_rows(results_dir=None) -> list:
             p1_gt=_pm(p1), p2_gt=_pm(seed_summary(gt, "p_mpjpe", results_dir)),
             p1_det=_pm(p1d), p2_det=_pm(p2d), detector="Stacked Hourglass (MPII)" if p1d else None,
             joints=len((record.get("data") or {}).get("joint_names") or []) or 16, selection="validation",
-            flips=f"{_yes(cfg.get('augment_flip'))} / {_yes(cfg.get('flip_test'))}", refinement="no",
+            flips=f"{_yes(cfg.get('augment_flip'))}/{_yes(cfg.get('flip_test'))}", refinement="no",
             epochs=str(cfg["epochs"]), seeds=str(p1["n"]), source=f"`{gt}`" + (f", `{det}`" if p1d else ""),
             p1_gt_mean=p1["mean"], p1_gt_sd=p1["sd"]))
     for p in PUBLISHED:
@@ -265,15 +270,18 @@ def leaderboard_rows(results_dir=None) -> list:
             p2_gt=_num(p["p2_gt"], 2), p1_det=_num(p["p1_det"], 2 if p["p1_det"] and round(p["p1_det"], 1)
                                                    != p["p1_det"] else 1), p2_det=_num(p["p2_det"], 2),
             detector=p["detector"], joints=p["joints"],
-            selection=("test subjects ⚠" if p["selection"] == "test" else p["selection"]),
-            flips=f"{_yes(p['flip_train'])} / {_yes(p['flip_test'])}", refinement=_yes(p["refinement"]),
-            epochs=str(p["epochs"]), seeds="not stated", source=p["source"], p1_gt_mean=p["p1_gt"],
+            selection=("test ⚠" if p["selection"] == "test" else "–" if p["selection"] == "not stated"
+                       else p["selection"]),
+            flips=f"{_yes(p['flip_train'])}/{_yes(p['flip_test'])}", refinement=_yes(p["refinement"]),
+            epochs="–" if p["epochs"] == "not stated" else str(p["epochs"]), seeds="–", source=p["cite"], p1_gt_mean=p["p1_gt"],
             p1_gt_sd=None, test_selected=p["selection"] == "test"))
     return rows
 
 
 def leaderboard_markdown(results_dir=None, sort: bool = True) -> str:
-    """The leaderboard as two Markdown tables: the numbers, then the protocol of each row."""
+    """The leaderboard as two Markdown tables: the numbers, then the protocol of
+    each row ("selected on": the split that chose the scored checkpoint, "test
+    ⚠" for the test subjects; "–": not stated by the source)."""
     rows = leaderboard_rows(results_dir)
     if sort:
         rows.sort(key=lambda r: (r["p1_gt_mean"] is None, r["p1_gt_mean"] or 0))
@@ -281,7 +289,7 @@ def leaderboard_markdown(results_dir=None, sort: bool = True) -> str:
             "|---:|---|:---:|---:|---:|---:|---:|---:|")
     body = [f"| {i} | {r['method']} | {'✓' if r['ours'] else ''} | {r['params']} | {r['p1_gt']} | {r['p2_gt']} | "
             f"{r['p1_det']} | {r['p2_det']} |" for i, r in enumerate(rows, 1)]
-    proto = ("| # | joints | model selection | flips (train / test) | refinement | epochs | seeds | source |\n"
+    proto = ("| # | joints | selected on | flips (train/test) | refine | epochs | seeds | source |\n"
              "|---:|---:|---|---|---|---:|---:|---|")
     pbody = [f"| {i} | {r['joints']} | {r['selection']} | {r['flips']} | {r['refinement']} | {r['epochs']} | "
              f"{r['seeds']} | {r['source']} |" for i, r in enumerate(rows, 1)]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from fresh_env import build_wheel, fresh_venv
+from fresh_env import REPO, build_wheel, fresh_venv
 
 SHIPPED = ("synthetic-semgcn", "h36m-semgcn", "h36m-semgcn-no-nonlocal", "h36m-fc")
 
@@ -50,7 +50,11 @@ def test_experiment_list_finds_the_shipped_results(installed):
     lines = {line.split()[0]: line for line in r.stdout.splitlines()[1:]}
     for name in SHIPPED:
         assert "shipped: test MPJPE" in lines[name], lines[name]
-    assert "not shipped" not in r.stdout
+    # every experiment the checkout ships is found in the installed copy (registered experiments that are not
+    # trained yet, e.g. the fast-recipe rows awaiting seeds, say "not shipped" here as in the checkout)
+    in_checkout = {p.parent.name for p in (REPO / "results").glob("*/record.json")}
+    missing = {name for name, line in lines.items() if "not shipped" in line}
+    assert not missing & in_checkout, missing & in_checkout
 
 
 def test_shipped_model_loads_and_evaluates_on_synthetic_data(installed):

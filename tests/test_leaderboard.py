@@ -65,9 +65,9 @@ def test_leaderboard_shows_only_shipped_rows_of_ours_and_marks_test_set_selectio
     assert [r["experiment"] for r in ours] == ["h36m-semgcn"]
     assert ours[0]["p1_gt"] == "43.6" and ours[0]["selection"] == "validation" and ours[0]["seeds"] == "1"
     official = next(r for r in rows if r["method"] == "SemGCN (official code)")
-    assert official["selection"].startswith("test subjects") and official["p1_gt"] == "40.78"
+    assert official["selection"] == "test ⚠" and official["p1_gt"] == "40.78" and official["source"] == "SemGCN README"
     md = lb.leaderboard_markdown(tmp_path)
-    assert sum(line.startswith("| 1 |") for line in md.splitlines()) == 2 and "model selection" in md and "Modulated GCN (released checkpoint)" in md
+    assert sum(line.startswith("| 1 |") for line in md.splitlines()) == 2 and "selected on" in md and "Modulated GCN (released checkpoint)" in md
     numbers = [float(line.split("|")[5]) for line in md.split("\n\n")[0].splitlines()[2:]
                if line.split("|")[5].strip() not in ("–",)]
     assert numbers == sorted(numbers)     # ordered by Protocol #1 with ground-truth 2D

@@ -289,7 +289,7 @@ def leaderboard_markdown(results_dir=None, sort: bool = True) -> str:
             "|---:|---|:---:|---:|---:|---:|---:|---:|")
     body = [f"| {i} | {r['method']} | {'✓' if r['ours'] else ''} | {r['params']} | {r['p1_gt']} | {r['p2_gt']} | "
             f"{r['p1_det']} | {r['p2_det']} |" for i, r in enumerate(rows, 1)]
-    proto = ("| # | joints | selected on | flips (train/test) | refine | epochs | seeds | source |\n"
+    proto = ("| # | joints | selected on | flips | refinement | epochs | seeds | source |\n"
              "|---:|---:|---|---|---|---:|---:|---|")
     pbody = [f"| {i} | {r['joints']} | {r['selection']} | {r['flips']} | {r['refinement']} | {r['epochs']} | "
              f"{r['seeds']} | {r['source']} |" for i, r in enumerate(rows, 1)]

@@ -261,7 +261,7 @@ def leaderboard_rows(results_dir=None) -> list:
             p1_det=_pm(p1d), p2_det=_pm(p2d), detector="Stacked Hourglass (MPII)" if p1d else None,
             joints=len((record.get("data") or {}).get("joint_names") or []) or 16, selection="validation",
             flips=f"{_yes(cfg.get('augment_flip'))}/{_yes(cfg.get('flip_test'))}", refinement="no",
-            epochs=str(cfg["epochs"]), seeds=str(p1["n"]), source=f"`{gt}`" + (f", `{det}`" if p1d else ""),
+            epochs=str(cfg["epochs"]), seeds=str(p1["n"]), source=gt + (f", {det}" if p1d else ""),
             p1_gt_mean=p1["mean"], p1_gt_sd=p1["sd"]))
     for p in PUBLISHED:
         rows.append(dict(

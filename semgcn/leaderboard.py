@@ -31,6 +31,7 @@ import math
 from typing import Mapping, Sequence
 
 from . import experiments as _experiments
+from . import report as _report
 
 __all__ = ["PUBLISHED", "OURS", "load_run", "plot_leaderboard", "plot_time_to_accuracy", "seed_summary", "difference", "time_to_accuracy", "cpu_seconds_per_step",
            "leaderboard_rows", "leaderboard_markdown", "time_to_accuracy_rows", "time_to_accuracy_markdown"]
@@ -100,10 +101,10 @@ def seed_summary(name: str, metric: str = "mpjpe", results_dir=None) -> dict | N
     values = [float(r["test"][metric]) for r in records if metric in r["test"]]
     if not values:
         return None
-    n, mean = len(values), sum(values) / len(values)
-    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else None
-    return {"n": n, "values": values, "seeds": [r["config"]["seed"] for r in records], "mean": mean, "sd": sd,
-            "se": sd / math.sqrt(n) if sd is not None else None}
+    n, stat = len(values), _report.mean_std(values)
+    sd = stat["std"] if n > 1 else None
+    return {"n": n, "values": values, "seeds": [r["config"]["seed"] for r in records], "mean": stat["mean"],
+            "sd": sd, "se": sd / math.sqrt(n) if sd is not None else None}
 
 
 def difference(a: str, b: str, metric: str = "mpjpe", results_dir=None) -> dict | None:
@@ -207,10 +208,9 @@ def time_to_accuracy_rows(names: Sequence[str], target: float, reference: str | 
     return rows
 
 
-def _num(value, digits=1, unit="") -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "–"
-    return f"{value:.{digits}f}{unit}"
+def _published(value) -> str:
+    """A published number as printed: two decimals where the source gives two, else one."""
+    return _report._fmt(value, 2 if value is not None and round(value, 1) != value else 1)
 
 
 def time_to_accuracy_markdown(names: Sequence[str], target: float, reference: str | None = None,
@@ -224,16 +224,13 @@ def time_to_accuracy_markdown(names: Sequence[str], target: float, reference: st
         to = f"{mark}{r['cpu_seconds'] / 60:.0f}" if r["cpu_seconds"] is not None else "–"
         total = r["total_cpu_seconds"]
         lines.append(f"| `{r['name']}` | {r['schedule']} | {r['epochs']} | {when} | {to} | "
-                     f"{(mark + format(total / 60, '.0f')) if total else '–'} | {_num(r['test_mpjpe'], 2)} |")
+                     f"{(mark + format(total / 60, '.0f')) if total else '–'} | {_report._fmt(r['test_mpjpe'], 2)} |")
     return "\n".join(lines)
 
 
 def _pm(summary: Mapping | None, digits: int = 1) -> str:
-    if summary is None:
-        return "–"
-    if summary["n"] == 1:
-        return f"{summary['mean']:.{digits}f}"
-    return f"{summary['mean']:.{digits}f} ± {summary['sd']:.{digits}f}"
+    """A :func:`seed_summary` as ``mean ± sd`` (the mean alone for one seed)."""
+    return _report._pm(None if summary is None else {**summary, "std": summary["sd"]}, digits)
 
 
 def _yes(flag) -> str:
@@ -266,9 +263,8 @@ def leaderboard_rows(results_dir=None) -> list:
     for p in PUBLISHED:
         rows.append(dict(
             method=p["method"], ours=False, experiment=None, params=p["params"],
-            p1_gt=_num(p["p1_gt"], 2 if p["p1_gt"] and round(p["p1_gt"], 1) != p["p1_gt"] else 1),
-            p2_gt=_num(p["p2_gt"], 2), p1_det=_num(p["p1_det"], 2 if p["p1_det"] and round(p["p1_det"], 1)
-                                                   != p["p1_det"] else 1), p2_det=_num(p["p2_det"], 2),
+            p1_gt=_published(p["p1_gt"]), p2_gt=_report._fmt(p["p2_gt"], 2), p1_det=_published(p["p1_det"]),
+            p2_det=_report._fmt(p["p2_det"], 2),
             detector=p["detector"], joints=p["joints"],
             selection=("test ⚠" if p["selection"] == "test" else "–" if p["selection"] == "not stated"
                        else p["selection"]),

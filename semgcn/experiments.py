@@ -124,6 +124,10 @@ _FC_DECAY = {**_RECIPE, "epochs": 50, "augment_flip": True, "flip_test": True, "
 # The fast recipe (issue #18): the paper's optimiser, rate and batch, but the rate falls along a cosine to zero
 # over 12 epochs instead of being halved when validation stalls (30 epochs, ~3.6 h of one CPU thread).
 _FAST = dict(epochs=12, batch_size=64, lr=1e-3, lr_schedule="cosine")
+# The one-hour recipe, the second try: the same with twice the peak rate (2e-3).  SemGCN meets the target
+# with it (test <= 43.6 mm in under 60 CPU-minutes); every row of the leaderboard's seed table uses it.
+_HOUR = {**_FAST, "lr": 2e-3}
+_SEED_ROWS = ("semgcn", "semgcn-no-nonlocal", "resgcn", "semgcn-no-semgconv", "stgcn", "fc")
 
 EXPERIMENTS = {e.name: e for e in [
     # Larger batches and rate, one epoch of patience: ~2 min an epoch on one CPU core, 10 epochs.
@@ -165,19 +169,22 @@ EXPERIMENTS = {e.name: e for e in [
                {**_H36M_GT, "input_format": "coco17"},
                {**_RECIPE, "epochs": 6, "lr": 2.5e-4, "plateau_patience": 1, "augment_flip": True,
                 "flip_test": True, "init_from": "h36m-semgcn-flip"}),
-    # The fast recipe, for a budget of one CPU-hour (time to accuracy: semgcn.benchmark / the engineering notes).
-    # One per Table 1 row and the ST-GCN-style and FC rows of Table 3: the seeds of the leaderboard (--seed N).
-    *[Experiment(f"h36m-{m}-fast", f"{m} with the fast recipe (cosine schedule, 12 epochs), Human3.6M, "
-                 "ground-truth 2D", m, _H36M_GT, _FAST, ship_weights=False)
-      for m in ("semgcn", "semgcn-no-nonlocal", "resgcn", "semgcn-no-semgconv", "stgcn", "fc")],
+    # The fast recipe's first try, for a budget of one CPU-hour (time to accuracy: the engineering notes).
+    Experiment("h36m-semgcn-fast", "semgcn with the fast recipe's first try (cosine schedule from 1e-3, "
+               "12 epochs), Human3.6M, ground-truth 2D", "semgcn", _H36M_GT, _FAST, ship_weights=False),
+    # The one-hour recipe (cosine from 2e-3, 12 epochs), one per Table 1 row and the ST-GCN-style and FC rows
+    # of Table 3: the seeds of the leaderboard (--seed N).
+    *[Experiment(f"h36m-{m}-1h", f"{m} with the one-hour recipe (cosine schedule from 2e-3, 12 epochs), "
+                 "Human3.6M, ground-truth 2D", m, _H36M_GT, _HOUR, ship_weights=False)
+      for m in _SEED_ROWS],
     # Zou & Tang's modulated GCN (ICCV 2021) with the fast recipe and their loss, 0.9 MSE + 0.1 L1 (their own
     # recipe: 100 epochs over the 50 fps frames with model selection on the test subjects).
     Experiment("h36m-modulated-gcn-fast", "modulated-gcn (Zou & Tang, ICCV 2021) with the fast recipe and its "
                "MSE + L1 loss, Human3.6M, ground-truth 2D", "modulated-gcn", _H36M_GT, {**_FAST, "l1_weight": 0.1},
                ship_weights=False),
-    *[Experiment(f"h36m-{m}-flip-fast", f"{m} with the fast recipe, flip augmentation and test-time flipping, "
-                 "Human3.6M, ground-truth 2D", m, _H36M_GT, {**_FAST, "augment_flip": True, "flip_test": True}, ship_weights=False)
-      for m in ("semgcn",)],
+    Experiment("h36m-semgcn-flip-1h", "semgcn with the one-hour recipe, flip augmentation and test-time "
+               "flipping, Human3.6M, ground-truth 2D", "semgcn", _H36M_GT,
+               {**_HOUR, "augment_flip": True, "flip_test": True}, ship_weights=False),
     # The FC network's float16 weights are 8.6 MB: one copy (h36m-fc, used by chapter 10) fits the
     # repository's 50 MB budget, a second does not, so h36m-sh-fc and h36m-fc-flip ship their records only.
     *[Experiment(f"h36m-sh-{m}", f"Table 3 row {m}, Human3.6M, Stacked Hourglass (MPII-pretrained) detections",

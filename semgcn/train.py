@@ -37,6 +37,7 @@ from torch import nn
 from .losses import pose_loss
 from .metrics import action_average, mpjpe, p_mpjpe, per_action_errors
 from .config import TrainConfig
+from .data import same_data_settings
 from .models import build_model, count_parameters
 
 __all__ = ["TrainConfig", "train", "make_optimizer", "plateau_update", "evaluate", "evaluate_flip_and_plain", "score", "predict",
@@ -467,7 +468,7 @@ def _train(config, data, out_dir, resume, progress, command, stop_after_epoch) -
         if diff:
             raise ValueError(f"cannot resume {ckpt_path}: its configuration differs (saved, requested): {diff}")
         saved_data = (ckpt.get("meta") or {}).get("data")
-        if saved_data and settings and saved_data != settings:
+        if saved_data and settings and not same_data_settings(saved_data, settings):
             raise ValueError(f"cannot resume {ckpt_path}: it was trained on other data (saved {saved_data}, "
                              f"requested {settings})")
         if ckpt["state"]["epoch"] > config.epochs:

@@ -6,7 +6,7 @@ import os
 
 from .dataset import PoseData, PoseSplit
 
-__all__ = ["PoseData", "PoseSplit", "load_pose_data", "default_source"]
+__all__ = ["PoseData", "PoseSplit", "load_pose_data", "default_source", "same_data_settings"]
 
 
 def default_source(h36m=None) -> str:
@@ -37,3 +37,31 @@ def load_pose_data(source: str | None = None, h36m=None, device="cpu", **kwargs)
     # its checkpoints, so that `evaluate` scores on the same data and `--resume` refuses different data.
     data.meta["settings"] = {"source": source, **{k: list(v) if isinstance(v, tuple) else v for k, v in kwargs.items()}}
     return data
+
+
+def _loader_defaults(source) -> dict:
+    """The keyword defaults of ``source``'s loader (what an omitted setting means)."""
+    import inspect
+    if source == "synthetic":
+        from .synthetic import synthetic_pose_data as fn
+    elif source == "h36m":
+        from .h36m import h36m_pose_data as fn
+    else:
+        return {}
+    return {k: list(p.default) if isinstance(p.default, tuple) else p.default
+            for k, p in inspect.signature(fn).parameters.items() if p.default is not inspect.Parameter.empty}
+
+
+def same_data_settings(a: dict, b: dict) -> bool:
+    """Whether two ``meta["settings"]`` rebuild the same data set: a setting one
+    of them leaves out counts as the loader's default (``train`` records
+    ``test_stride=1``; an experiment's settings may omit it)."""
+    if a.get("source") != b.get("source"):
+        return False
+    defaults = _loader_defaults(a.get("source"))
+    missing = object()
+    for key in set(a) | set(b):
+        va, vb = a.get(key, defaults.get(key, missing)), b.get(key, defaults.get(key, missing))
+        if va != vb:
+            return False
+    return True

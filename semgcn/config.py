@@ -42,7 +42,7 @@ class TrainConfig:
     experiments of :mod:`semgcn.experiments` use that schedule, each with its
     own number of epochs.  ``lr_schedule="cosine"`` lowers the rate from
     ``lr`` to zero along half a cosine over all ``epochs`` (the fast recipe,
-    ``h36m-*-fast`` experiments); it depends on the number of epochs, so a
+    ``h36m-*-fast`` and ``h36m-*-1h`` experiments); it depends on the number of epochs, so a
     cosine run cannot be resumed with another one.
     """
 

@@ -101,6 +101,31 @@ def test_record_contents(tmp_path):
     assert sum(p.numel() for p in model.parameters()) == on_disk["parameters"]
 
 
+def test_resume_counts_an_omitted_data_setting_as_its_default(tmp_path):
+    """A run whose data settings spell out a loader default (``train`` records test_stride=1) resumes under
+    settings that leave it out (an experiment's), and is refused when a setting really differs."""
+    from semgcn.data import same_data_settings
+
+    spelled = {"source": "h36m", "keypoints": "gt", "train_stride": 5, "test_stride": 1, "actions": None}
+    short = {"source": "h36m", "keypoints": "gt", "train_stride": 5}
+    assert same_data_settings(spelled, short) and same_data_settings(short, spelled)
+    assert not same_data_settings(spelled, {**short, "test_stride": 2})
+    assert not same_data_settings(short, {**short, "source": "synthetic"})
+    assert not same_data_settings(short, {**short, "unknown_setting": 1})
+
+    def with_settings(settings):
+        data = fake_data()
+        data.meta["settings"] = settings
+        return data
+
+    train(TrainConfig(**SMALL), with_settings(spelled), tmp_path, progress=False, stop_after_epoch=1)
+    with pytest.raises(ValueError, match="trained on other data"):
+        train(TrainConfig(**SMALL), with_settings({**short, "train_stride": 10}), tmp_path, resume=True,
+              progress=False)
+    record = train(TrainConfig(**SMALL), with_settings(short), tmp_path, resume=True, progress=False)
+    assert record["complete"] and len(record["history"]["epoch"]) == 3
+
+
 def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path):
     data = fake_data()
     train(TrainConfig(**{**SMALL, "epochs": 1}), data, tmp_path, progress=False)

@@ -53,9 +53,18 @@ _LOADER = """<script type="text/javascript">
 (function () {
   var fig = %(fig)s;
   var id = "%(id)s";
+  function fit(gd) {  /* redraw at the box's width whenever it differs from the drawn one */
+    if (fig.layout && fig.layout.width) { return; }  /* a fixed width stays */
+    var drawn = gd._fullLayout && gd._fullLayout.width;
+    if (drawn && Math.abs(gd.clientWidth - drawn) > 1) { window.Plotly.Plots.resize(gd); }
+  }
   function draw() {
     var gd = document.getElementById(id);
-    if (gd && window.Plotly) { window.Plotly.newPlot(gd, fig); }
+    if (!gd || !window.Plotly) { return; }
+    window.Plotly.newPlot(gd, fig).then(function () {
+      /* plotly follows window resizes only; the page's columns may settle after the first draw */
+      if (window.ResizeObserver) { new ResizeObserver(function () { fit(gd); }).observe(gd); }
+    });
   }
   if (window.Plotly) { draw(); return; }
   var queue = window.semgcnPlotlyQueue = window.semgcnPlotlyQueue || [];

@@ -33,7 +33,7 @@ from typing import Mapping, Sequence
 from . import experiments as _experiments
 from . import report as _report
 
-__all__ = ["PUBLISHED", "OURS", "load_run", "plot_leaderboard", "plot_time_to_accuracy", "seed_summary", "difference", "time_to_accuracy", "cpu_seconds_per_step",
+__all__ = ["PUBLISHED", "OURS", "load_run", "plot_leaderboard", "plot_time_to_accuracy", "SEED_EXPERIMENTS", "seed_summary", "seed_table_markdown", "difference", "time_to_accuracy", "cpu_seconds_per_step",
            "leaderboard_rows", "leaderboard_markdown", "time_to_accuracy_rows", "time_to_accuracy_markdown"]
 
 # Published numbers, Human3.6M, typed once.  p1/p2: Protocol #1 / #2 in mm; "gt": ground-truth 2D inputs,
@@ -93,6 +93,10 @@ OURS = [
     ("SemGCN w/o non-local + flips", "h36m-semgcn-no-nonlocal-flip", None),
 ]
 
+# The experiments trained with several seeds: the one-hour recipe of every Table 1 row and of the ST-GCN-style
+# and FC rows (``python -m semgcn experiment NAME --seed N``).
+SEED_EXPERIMENTS = [f"h36m-{m}-1h" for m in _experiments._SEED_ROWS]
+
 
 def seed_summary(name: str, metric: str = "mpjpe", results_dir=None) -> dict | None:
     """Test ``metric`` of every shipped seed of experiment ``name``: ``n``,
@@ -106,6 +110,25 @@ def seed_summary(name: str, metric: str = "mpjpe", results_dir=None) -> dict | N
     sd = stat["std"] if n > 1 else None
     return {"n": n, "values": values, "seeds": [r["config"]["seed"] for r in records], "mean": stat["mean"],
             "sd": sd, "se": sd / math.sqrt(n) if sd is not None else None}
+
+
+def seed_table_markdown(names: Sequence[str] | None = None, results_dir=None) -> str:
+    """One line per experiment (default: :data:`SEED_EXPERIMENTS`): the test Protocol #1 error of each seed,
+    their mean ± sample standard deviation and the standard error of the
+    mean, and the same mean for Protocol #2."""
+    names = SEED_EXPERIMENTS if names is None else names
+    lines = ["| experiment | seeds | P1 of each seed (mm) | P1 mean ± sd | SE | P2 mean ± sd |",
+             "|---|---:|---|---:|---:|---:|"]
+    for name in names:
+        s1 = seed_summary(name, "mpjpe", results_dir)
+        if s1 is None:
+            lines.append(f"| {name} | 0 | not shipped | – | – | – |")
+            continue
+        s2 = seed_summary(name, "p_mpjpe", results_dir)
+        each = ", ".join(f"{v:.1f}" for v in s1["values"])
+        se = f"{s1['se']:.2f}" if s1["se"] is not None else "–"
+        lines.append(f"| {name} | {s1['n']} | {each} | {_pm(s1)} | {se} | {_pm(s2)} |")
+    return "\n".join(lines)
 
 
 def difference(a: str, b: str, metric: str = "mpjpe", results_dir=None) -> dict | None:

@@ -42,6 +42,15 @@ def test_seeds_are_pooled_and_differences_weighed_against_their_standard_error(t
     assert one["se"] is None and one["exceeds_two_se"] is None    # one seed: no standard error to compare with
 
 
+def test_seed_table_lists_each_seed_and_the_mean(tmp_path):
+    for i, v in enumerate((43.0, 44.0, 45.0)):
+        _ship(tmp_path, "h36m-semgcn-1h" + (f"-seed{i}" if i else ""), _record("x", i, v))
+    table = lb.seed_table_markdown(["h36m-semgcn-1h", "h36m-resgcn-1h"], results_dir=tmp_path).splitlines()
+    assert table[2] == "| h36m-semgcn-1h | 3 | 43.0, 44.0, 45.0 | 44.0 ± 1.0 | 0.58 | 33.0 ± 0.8 |"
+    assert table[3].startswith("| h36m-resgcn-1h | 0 | not shipped |")
+    assert len(lb.seed_table_markdown(results_dir=tmp_path).splitlines()) == 2 + len(lb.SEED_EXPERIMENTS)
+
+
 def test_time_to_accuracy_sums_cpu_seconds_and_estimates_older_records():
     rec = _record("r", 0, 43.0)
     t = lb.time_to_accuracy(rec, 35.0)

@@ -182,6 +182,14 @@ EXPERIMENTS = {e.name: e for e in [
     Experiment("h36m-modulated-gcn-fast", "modulated-gcn (Zou & Tang, ICCV 2021) with the fast recipe and its "
                "MSE + L1 loss, Human3.6M, ground-truth 2D", "modulated-gcn", _H36M_GT, {**_FAST, "l1_weight": 0.1},
                ship_weights=False),
+    # The same network and loss with the one-hour recipe (the seeds of issue #18's target: <= 38.3 mm), and
+    # with flip augmentation and test-time flipping.
+    Experiment("h36m-modulated-gcn-1h", "modulated-gcn (Zou & Tang, ICCV 2021) with the one-hour recipe and its "
+               "MSE + L1 loss, Human3.6M, ground-truth 2D", "modulated-gcn", _H36M_GT, {**_HOUR, "l1_weight": 0.1},
+               ship_weights=False),
+    Experiment("h36m-modulated-gcn-flip-1h", "modulated-gcn with the one-hour recipe, its MSE + L1 loss, flip "
+               "augmentation and test-time flipping, Human3.6M, ground-truth 2D", "modulated-gcn", _H36M_GT,
+               {**_HOUR, "l1_weight": 0.1, "augment_flip": True, "flip_test": True}, ship_weights=False),
     Experiment("h36m-semgcn-flip-1h", "semgcn with the one-hour recipe, flip augmentation and test-time "
                "flipping, Human3.6M, ground-truth 2D", "semgcn", _H36M_GT,
                {**_HOUR, "augment_flip": True, "flip_test": True}, ship_weights=False),

@@ -478,8 +478,10 @@ def reproducibility_markdown(results_dir=None) -> str:
             versions = rec.get("versions") or {}
             versions_seen.add((versions.get("semgcn", "?"), versions.get("torch", "?")))
             command = clean_command(rec.get("command", experiment_command(name)))
-            prefix = f"python -m semgcn experiment {name}"
-            args = command[len(prefix):].strip() if command.startswith(prefix) else None
+            # another seed of an experiment (NAME-seedN) is run by the experiment's name and --seed N
+            base = re.fullmatch(r"(.+)-seed\d+", name)
+            prefix = f"python -m semgcn experiment {base.group(1) if base else name}"
+            args = command[len(prefix):].strip() if command.startswith(prefix + " ") or command == prefix else None
             command = (f"`{args}`" if args else "–") if args is not None else f"`{command}`"
             lines.append("| " + " | ".join(_cell(c) for c in (
                 f"`{name}`", _fmt(test.get("mpjpe"), 1), data_class((rec.get("data") or {}).get("source")),
@@ -497,7 +499,7 @@ def reproducibility_markdown(results_dir=None) -> str:
                              f"chapter 11); the same weights without it: MPJPE {_fmt(plain.get('mpjpe'))} mm, "
                              f"P-MPJPE {_fmt(plain.get('p_mpjpe'))} mm.")
         lines += ["", "Each run is `python -m semgcn experiment RUN` followed by the arguments in the last "
-                      "column.  MPJPE: test error, Protocol #1, averaged over the actions.  Human3.6M runs train on "
+                      "column (for another seed, `RUN-seedN`, RUN without `-seedN`).  MPJPE: test error, Protocol #1, averaged over the actions.  Human3.6M runs train on "
                       "S1, S5, S6, S7 and S8 and test on S9 and S11; `PATH` is the folder of the Human3.6M files.  "
                       "Software: " + "; ".join(f"semgcn {a}, torch {b}" for a, b in sorted(versions_seen)) + "."]
         if extra:

@@ -151,3 +151,20 @@ def test_out_that_is_a_file_is_refused_before_any_work(tmp_path):
     target.write_text("keep me")
     r = _cli("train", *TINY, "--out", str(target))
     assert r.returncode == 2 and "is a file" in r.stderr and target.read_text() == "keep me"
+
+
+def test_experiment_list_gives_the_mean_over_shipped_seeds(tmp_path):
+    """`experiment --list` reports one run's error, or the mean when NAME-seedN records are shipped beside it."""
+    def ship(folder, seed, mpjpe):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "record.json").write_text(json.dumps(
+            {"complete": True, "config": {"seed": seed}, "test": {"mpjpe": mpjpe, "p_mpjpe": 30.0}}))
+    ship("h36m-semgcn-1h", 0, 43.0)
+    ship("h36m-resgcn-1h", 0, 130.0)
+    ship("h36m-semgcn-1h-seed1", 1, 44.0)
+    r = _cli("experiment", "--list", "--results-dir", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    lines = {line.split()[0]: line for line in r.stdout.splitlines()[1:]}
+    assert "shipped: test MPJPE 43.5 mm (2-seed mean)" in lines["h36m-semgcn-1h"]
+    assert "shipped: test MPJPE 130.0 mm " in lines["h36m-resgcn-1h"]
+    assert "not shipped" in lines["h36m-fc-1h"]

@@ -145,6 +145,12 @@ def test_reproducibility_page_lists_every_shipped_number(tmp_path, real_record):
     not_yet = page.split("Not yet shipped:")[1]
     assert "`h36m-semgcn`" not in not_yet and "`h36m-resgcn`" in not_yet
     assert "--h36m PATH" in not_yet and "experiment synthetic-semgcn`" not in not_yet
+    # another seed: the experiment's name and --seed N
+    ship(tmp_path, "h36m-semgcn-1h-seed2", real_record,
+         command="python -m semgcn experiment h36m-semgcn-1h --h36m /data/h36m --seed 2")
+    page = report.reproducibility_markdown(tmp_path)
+    seed_row = next(line for line in page.splitlines() if line.startswith("| `h36m-semgcn-1h-seed2`"))
+    assert seed_row.endswith("| `--h36m PATH --seed 2` |") and "RUN without `-seedN`" in page
     # a broken record is reported, not fatal
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "record.json").write_text("{not json")

@@ -33,7 +33,7 @@ from typing import Mapping, Sequence
 from . import experiments as _experiments
 from . import report as _report
 
-__all__ = ["PUBLISHED", "OURS", "load_run", "plot_leaderboard", "plot_time_to_accuracy", "SEED_EXPERIMENTS", "seed_summary", "seed_table_markdown", "difference", "time_to_accuracy", "cpu_seconds_per_step",
+__all__ = ["PUBLISHED", "OURS", "load_run", "plot_leaderboard", "plot_time_to_accuracy", "SEED_EXPERIMENTS", "seed_summary", "seed_table_markdown", "difference", "CLAIMS", "published_difference", "claim_report", "time_to_accuracy", "cpu_seconds_per_step",
            "leaderboard_rows", "leaderboard_markdown", "time_to_accuracy_rows", "time_to_accuracy_markdown"]
 
 # Published numbers, Human3.6M, typed once.  p1/p2: Protocol #1 / #2 in mm; "gt": ground-truth 2D inputs,
@@ -145,6 +145,49 @@ def difference(a: str, b: str, metric: str = "mpjpe", results_dir=None) -> dict 
         return {"difference": diff, "se": None, "exceeds_two_se": None, "n": (sa["n"], sb["n"])}
     se = math.sqrt(sa["se"] ** 2 + sb["se"] ** 2)
     return {"difference": diff, "se": se, "exceeds_two_se": abs(diff) > 2 * se, "n": (sa["n"], sb["n"])}
+
+
+# The differences the paper draws (and one it does not: the modulated GCN), as (what, minuend, subtrahend):
+# the seed rows of the one-hour recipe, then the single runs of the paper recipe and of the first fast try.
+CLAIMS = [
+    ("non-local blocks (w/o non-local - SemGCN)", "h36m-semgcn-no-nonlocal-1h", "h36m-semgcn-1h"),
+    ("SemGConv (w/o SemGConv - SemGCN)", "h36m-semgcn-no-semgconv-1h", "h36m-semgcn-1h"),
+    ("SemGConv vs vanilla (ResGCN - w/o non-local)", "h36m-resgcn-1h", "h36m-semgcn-no-nonlocal-1h"),
+    ("SemGConv vs edge mask (ST-GCN-style - w/o non-local)", "h36m-stgcn-1h", "h36m-semgcn-no-nonlocal-1h"),
+    ("modulated GCN (SemGCN - modulated GCN)", "h36m-semgcn-1h", "h36m-modulated-gcn-1h"),
+    ("non-local blocks, paper recipe", "h36m-semgcn-no-nonlocal", "h36m-semgcn"),
+    ("modulated GCN, first fast recipe", "h36m-semgcn-fast", "h36m-modulated-gcn-fast"),
+]
+
+
+def published_difference(a: str, b: str) -> dict:
+    """The difference between experiments ``a`` and ``b``'s networks as
+    published: ``{"paper": mm, "official code": mm}``, each where both
+    numbers are known (:data:`semgcn.experiments.PAPER`)."""
+    pa, pb = (_experiments.PAPER.get(_experiments.EXPERIMENTS[n].model, {}) for n in (a, b))
+    return {who: pa[key] - pb[key] for who, key in (("paper", "paper"), ("official code", "official_code"))
+            if pa.get(key) is not None and pb.get(key) is not None}
+
+
+def claim_report(what: str, a: str, b: str, results_dir=None) -> str:
+    """Three short lines on one difference: its name, ours (mean ± standard
+    error and whether it exceeds two standard errors; or what is missing)
+    and the published one."""
+    d = difference(a, b, results_dir=results_dir)
+    if d is None:
+        missing = [n for n in (a, b) if seed_summary(n, results_dir=results_dir) is None]
+        ours = f"{', '.join(missing)} not shipped yet"
+    elif d["se"] is None:
+        ours = f"{d['difference']:+.1f} mm from {d['n'][0]} and {d['n'][1]} seed(s): too few to weigh it"
+    else:
+        verdict = "exceeds" if d["exceeds_two_se"] else "does not exceed"
+        ours = (f"{d['difference']:+.1f} ± {d['se']:.1f} mm (seeds {d['n'][0]} and {d['n'][1]}), "
+                f"{verdict} two standard errors")
+    lines = [what, f"    ours: {ours}"]
+    published = published_difference(a, b)
+    if published:
+        lines.append("    published: " + ", ".join(f"{who} {v:+.1f} mm" for who, v in published.items()))
+    return "\n".join(lines)
 
 
 def time_to_accuracy(record: Mapping, target: float, cpu_per_step: float | None = None) -> dict:

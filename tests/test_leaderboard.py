@@ -6,7 +6,7 @@ import math
 import pytest
 
 from semgcn import leaderboard as lb
-from semgcn.experiments import seed_records
+from semgcn.experiments import EXPERIMENTS, seed_records
 
 
 def _record(name, seed, mpjpe, vals=(60.0, 40.0, 30.0), cpu=(100.0, 110.0, 120.0), flip=False, epochs=3):
@@ -49,6 +49,23 @@ def test_seed_table_lists_each_seed_and_the_mean(tmp_path):
     assert table[2] == "| h36m-semgcn-1h | 3 | 43.0, 44.0, 45.0 | 44.0 ± 1.0 | 0.58 | 33.0 ± 0.8 |"
     assert table[3].startswith("| h36m-resgcn-1h | 0 | not shipped |")
     assert len(lb.seed_table_markdown(results_dir=tmp_path).splitlines()) == 2 + len(lb.SEED_EXPERIMENTS)
+
+
+def test_claims_report_ours_beside_the_published_difference(tmp_path):
+    assert lb.published_difference("h36m-semgcn-no-nonlocal-1h", "h36m-semgcn-1h") == pytest.approx(
+        {"paper": 52.5 - 43.8, "official code": 42.14 - 40.78})
+    assert lb.published_difference("h36m-semgcn-1h", "h36m-modulated-gcn-1h") == {}
+    a, b = "h36m-semgcn-no-nonlocal-1h", "h36m-semgcn-1h"
+    text = lb.claim_report("non-local", a, b, results_dir=tmp_path).splitlines()
+    assert text == ["non-local", f"    ours: {a}, {b} not shipped yet",
+                    "    published: paper +8.7 mm, official code +1.4 mm"]
+    for i, (va, vb) in enumerate(((45.0, 43.0), (45.5, 43.4), (44.5, 42.6))):
+        _ship(tmp_path, a + (f"-seed{i}" if i else ""), _record("a", i, va))
+        _ship(tmp_path, b + (f"-seed{i}" if i else ""), _record("b", i, vb))
+    ours = lb.claim_report("non-local", a, b, results_dir=tmp_path).splitlines()[1]
+    assert ours.startswith("    ours: +2.0 ± 0.") and "(seeds 3 and 3), exceeds two standard errors" in ours
+    assert all(len(line) <= 84 for line in ours.splitlines())
+    assert {n for _, *names in lb.CLAIMS for n in names} <= set(EXPERIMENTS)   # every claim names experiments
 
 
 def test_time_to_accuracy_sums_cpu_seconds_and_estimates_older_records():

@@ -33,7 +33,7 @@ from pathlib import Path
 from .config import TrainConfig
 
 __all__ = ["Experiment", "EXPERIMENTS", "RESULTS_DIR", "run_experiment", "load_result", "result_path",
-           "list_experiments", "PAPER", "find_results_dir", "checkout_results_dir", "shipped_model_path", "seed_records",
+           "list_experiments", "PAPER", "find_results_dir", "checkout_results_dir", "shipped_model_path", "seed_records", "seed_runs",
            "load_shipped_model"]
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -240,9 +240,9 @@ def load_result(name: str, results_dir: str | Path | None = None) -> dict:
         return json.load(f)
 
 
-def seed_records(name: str, results_dir: str | Path | None = None) -> list:
-    """The shipped records of experiment ``name``, one per seed: the registered
-    run first, then ``NAME-seedN`` in the order of N (only complete runs
+def seed_runs(name: str, results_dir: str | Path | None = None) -> list:
+    """``(folder name, record)`` of every shipped seed of experiment ``name``:
+    ``NAME`` and ``NAME-seedN``, in the order of the seed (only complete runs
     with a test score; an empty list when none is shipped)."""
     _get(name)
     root = Path(results_dir or RESULTS_DIR)
@@ -257,8 +257,13 @@ def seed_records(name: str, results_dir: str | Path | None = None) -> list:
         except FileNotFoundError:
             continue
         if record.get("complete") and record.get("test"):
-            out.append(record)
-    return sorted(out, key=lambda r: r["config"]["seed"])
+            out.append((folder.name, record))
+    return sorted(out, key=lambda item: item[1]["config"]["seed"])
+
+
+def seed_records(name: str, results_dir: str | Path | None = None) -> list:
+    """The shipped records of experiment ``name``, one per seed (:func:`seed_runs`)."""
+    return [record for _, record in seed_runs(name, results_dir)]
 
 
 def shipped_model_path(name: str, results_dir: str | Path | None = None) -> Path:

@@ -6,7 +6,7 @@ import math
 import pytest
 
 from semgcn import leaderboard as lb
-from semgcn.experiments import EXPERIMENTS, seed_records
+from semgcn.experiments import EXPERIMENTS, seed_records, seed_runs
 
 
 def _record(name, seed, mpjpe, vals=(60.0, 40.0, 30.0), cpu=(100.0, 110.0, 120.0), flip=False, epochs=3):
@@ -31,6 +31,8 @@ def test_seeds_are_pooled_and_differences_weighed_against_their_standard_error(t
         _ship(tmp_path, "h36m-modulated-gcn-fast" + (f"-seed{i}" if i else ""), _record("y", i, v))
     _ship(tmp_path, "h36m-semgcn-fast-seedling", _record("z", 9, 1.0))     # not a seed folder: ignored
     assert [r["config"]["seed"] for r in seed_records("h36m-semgcn-fast", tmp_path)] == [0, 1, 2]
+    assert [n for n, _ in seed_runs("h36m-semgcn-fast", tmp_path)] == [
+        "h36m-semgcn-fast", "h36m-semgcn-fast-seed1", "h36m-semgcn-fast-seed2"]
     s = lb.seed_summary("h36m-semgcn-fast", results_dir=tmp_path)
     assert s["n"] == 3 and s["mean"] == pytest.approx(44.0) and s["sd"] == pytest.approx(1.0)
     assert s["se"] == pytest.approx(1 / math.sqrt(3))

@@ -170,23 +170,26 @@ def published_difference(a: str, b: str) -> dict:
 
 
 def claim_report(what: str, a: str, b: str, results_dir=None) -> str:
-    """Three short lines on one difference: its name, ours (mean ± standard
-    error and whether it exceeds two standard errors; or what is missing)
-    and the published one."""
-    d = difference(a, b, results_dir=results_dir)
-    if d is None:
-        missing = [n for n in (a, b) if seed_summary(n, results_dir=results_dir) is None]
-        ours = f"{', '.join(missing)} not shipped yet"
-    elif d["se"] is None:
-        ours = f"{d['difference']:+.1f} mm from {d['n'][0]} and {d['n'][1]} seed(s): too few to weigh it"
-    else:
-        verdict = "exceeds" if d["exceeds_two_se"] else "does not exceed"
-        ours = (f"{d['difference']:+.1f} ± {d['se']:.1f} mm (seeds {d['n'][0]} and {d['n'][1]}), "
-                f"{verdict} two standard errors")
-    lines = [what, f"    ours: {ours}"]
+    """Short lines on one difference: its name; ours for Protocol #1 and #2
+    (mean ± standard error and whether it exceeds two standard errors; or
+    what is missing); the published one (Protocol #1)."""
+    lines = [what]
+    for metric, label in (("mpjpe", "P1"), ("p_mpjpe", "P2")):
+        d = difference(a, b, metric, results_dir=results_dir)
+        if d is None:
+            missing = [n for n in (a, b) if seed_summary(n, results_dir=results_dir) is None]
+            lines.append(f"    ours: {', '.join(missing)} not shipped yet")
+            break
+        if d["se"] is None:
+            ours = f"{d['difference']:+.1f} mm from {d['n'][0]} and {d['n'][1]} seed(s): too few to weigh it"
+        else:
+            verdict = "exceeds" if d["exceeds_two_se"] else "does not exceed"
+            ours = (f"{d['difference']:+.1f} ± {d['se']:.1f} mm (seeds {d['n'][0]} and {d['n'][1]}), "
+                    f"{verdict} two standard errors")
+        lines.append(f"    ours, {label}: {ours}")
     published = published_difference(a, b)
     if published:
-        lines.append("    published: " + ", ".join(f"{who} {v:+.1f} mm" for who, v in published.items()))
+        lines.append("    published, P1: " + ", ".join(f"{who} {v:+.1f} mm" for who, v in published.items()))
     return "\n".join(lines)
 
 

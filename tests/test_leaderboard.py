@@ -60,13 +60,14 @@ def test_claims_report_ours_beside_the_published_difference(tmp_path):
     a, b = "h36m-semgcn-no-nonlocal-1h", "h36m-semgcn-1h"
     text = lb.claim_report("non-local", a, b, results_dir=tmp_path).splitlines()
     assert text == ["non-local", f"    ours: {a}, {b} not shipped yet",
-                    "    published: paper +8.7 mm, official code +1.4 mm"]
+                    "    published, P1: paper +8.7 mm, official code +1.4 mm"]
     for i, (va, vb) in enumerate(((45.0, 43.0), (45.5, 43.4), (44.5, 42.6))):
         _ship(tmp_path, a + (f"-seed{i}" if i else ""), _record("a", i, va))
         _ship(tmp_path, b + (f"-seed{i}" if i else ""), _record("b", i, vb))
-    ours = lb.claim_report("non-local", a, b, results_dir=tmp_path).splitlines()[1]
-    assert ours.startswith("    ours: +2.0 ± 0.") and "(seeds 3 and 3), exceeds two standard errors" in ours
-    assert all(len(line) <= 84 for line in ours.splitlines())
+    report = lb.claim_report("non-local", a, b, results_dir=tmp_path).splitlines()
+    assert report[1].startswith("    ours, P1: +2.0 ± 0.") and "(seeds 3 and 3), exceeds two standard errors" in report[1]
+    assert report[2].startswith("    ours, P2: +1.5 ± 0.")     # the records' P2 is 0.75 x P1
+    assert all(len(line) <= 84 for line in report)
     assert {n for _, *names in lb.CLAIMS for n in names} <= set(EXPERIMENTS)   # every claim names experiments
 
 

@@ -402,7 +402,7 @@ def run_all(driver, where: str, result: Result, timeout: float = 400) -> bool:
 def reopen(driver, lab: JupyterLab, name: str, result: Result) -> None:
     """Save, shut the kernel down, reload: the explorers' static fallbacks are shown, no widget error."""
     where = f"{name} (reopened)"
-    driver.set_script_timeout(60)
+    driver.set_script_timeout(180)  # saving a chapter with its outputs takes a while on a busy machine
     driver.execute_async_script("const done = arguments[0]; const app = window.jupyterapp;"
                                 "app.commands.execute('docmanager:save').then(() => "
                                 "app.serviceManager.sessions.shutdownAll()).then(() => done('ok'), e => done(String(e)));")

@@ -255,7 +255,8 @@ def cmd_benchmark(args) -> int:
 
 
 def cmd_experiment(args) -> int:
-    from .experiments import EXPERIMENTS, find_results_dir, load_result, run_experiment, seed_records
+    from .experiments import EXPERIMENTS, find_results_dir, load_result, run_experiment
+    from .leaderboard import seed_summary
     if args.list or not args.name:
         root = Path(args.results_dir) if args.results_dir else find_results_dir()
         print(f"shipped results: {root}")
@@ -265,10 +266,9 @@ def cmd_experiment(args) -> int:
                 status = f"shipped: test MPJPE {rec['test']['mpjpe']:.1f} mm" if rec.get("test") else "shipped (incomplete)"
             except FileNotFoundError:
                 status = "not shipped"
-            seeds = seed_records(name, root)
-            if len(seeds) > 1:   # the mean over the shipped seeds (NAME-seedN)
-                mean = sum(r["test"]["mpjpe"] for r in seeds) / len(seeds)
-                status = f"shipped: test MPJPE {mean:.1f} mm ({len(seeds)}-seed mean)"
+            seeds = seed_summary(name, results_dir=root)
+            if seeds and seeds["n"] > 1:   # the mean over the shipped seeds (NAME-seedN)
+                status = f"shipped: test MPJPE {seeds['mean']:.1f} mm ({seeds['n']}-seed mean)"
             print(f"{name:<28} {status:<42} {exp.description}")
         return 0
     if args.name not in EXPERIMENTS:

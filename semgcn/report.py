@@ -499,7 +499,8 @@ def reproducibility_markdown(results_dir=None) -> str:
                              f"chapter 11); the same weights without it: MPJPE {_fmt(plain.get('mpjpe'))} mm, "
                              f"P-MPJPE {_fmt(plain.get('p_mpjpe'))} mm.")
         lines += ["", "Each run is `python -m semgcn experiment RUN` followed by the arguments in the last "
-                      "column (for another seed, `RUN-seedN`, RUN without `-seedN`).  MPJPE: test error, Protocol #1, averaged over the actions.  Human3.6M runs train on "
+                      "column (for another seed, `RUN-seedN`, RUN without `-seedN`).  MPJPE: test error, "
+                      "Protocol #1, averaged over the actions.  Human3.6M runs train on "
                       "S1, S5, S6, S7 and S8 and test on S9 and S11; `PATH` is the folder of the Human3.6M files.  "
                       "Software: " + "; ".join(f"semgcn {a}, torch {b}" for a, b in sorted(versions_seen)) + "."]
         if extra:

@@ -53,10 +53,10 @@ _LOADER = """<script type="text/javascript">
 (function () {
   var fig = %(fig)s;
   var id = "%(id)s";
-  function fit(gd) {  /* redraw at the box's width whenever it differs from the drawn one */
+  function fit(gd) {  /* redraw at the box's width whenever it differs from the drawn one (never hidden) */
     if (fig.layout && fig.layout.width) { return; }  /* a fixed width stays */
     var drawn = gd._fullLayout && gd._fullLayout.width;
-    if (drawn && Math.abs(gd.clientWidth - drawn) > 1) { window.Plotly.Plots.resize(gd); }
+    if (drawn && gd.clientWidth > 0 && Math.abs(gd.clientWidth - drawn) > 1) { window.Plotly.Plots.resize(gd); }
   }
   function draw() {
     var gd = document.getElementById(id);

@@ -335,7 +335,7 @@ def _step_slider(driver, box_index: int, slider_index: int = 0) -> float:
 def drive_explorer(driver, where: str, k: int, updates: int, result: Result) -> None:
     """``updates`` changes of explorer ``k``'s controls; each must redraw its 3D view in place with new data."""
     state = lambda: driver.execute_script(_EXPLORER_STATE_JS, k)  # noqa: E731
-    start = _wait(lambda: (lambda s: s if s["digest"] and all(s["renders"]) else None)(state()), 60)
+    start = _wait(lambda: (lambda s: s if s["digest"] and all(s["renders"]) else None)(state()), 150)
     key = f"{where} explorer #{k}"
     if not start:
         result.fail(key, "the explorer's figures were never drawn")

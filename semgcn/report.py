@@ -996,6 +996,19 @@ def _difference_row(recs, claim, paper, official, pairs, page, fraction, fmt=_mm
     return _row(claim, fmt(paper), "not", _share_of(ours, paper, fraction) + more + tail, **common)
 
 
+def _seed_gain_note(worse: str, better: str, results_dir=None) -> str:
+    """``error(worse) - error(better)`` over the shipped seeds of two experiments, with its standard error and
+    whether it exceeds two of them (Protocol #1); ``""`` until both have two seeds."""
+    from . import leaderboard   # imports this module
+
+    d = leaderboard.difference(worse, better, results_dir=results_dir)
+    if d is None or d["se"] is None:
+        return ""
+    where = "beyond" if d["exceeds_two_se"] else "within"
+    return (f"over {d['n'][0]} and {d['n'][1]} seeds of a one-hour recipe {d['difference']:+.1f} ± {d['se']:.1f} mm, "
+            f"{where} two standard errors")
+
+
 def _image_gain_row(results_dir) -> dict:
     claim, page, paper = "Image features: gain", "09_image_features", PAPER_IMAGE_GAIN
     for name in ("image-features-h36m-gpu", "image-features-h36m-cpu", "image-features-synthetic-cpu"):
@@ -1129,7 +1142,9 @@ def reproduction_status(results_dir=None, tolerance: float = REPRODUCED_WITHIN,
         recs, "Non-local layers: gain", paper_gain, official_gain,
         (("recipe", "h36m-semgcn-no-nonlocal", "h36m-semgcn"),
          ("with flips", "h36m-semgcn-no-nonlocal-flip", "h36m-semgcn-flip")), "07_ablation", gain_fraction,
-        note="" if _holds(official_gain, paper_gain, gain_fraction) else "the official code's gain is small too"))
+        note="; ".join(filter(None, (
+            "" if _holds(official_gain, paper_gain, gain_fraction) else "the official code's gain is small too",
+            _seed_gain_note("h36m-semgcn-no-nonlocal-1h", "h36m-semgcn-1h", results_dir))))))
     gcns = [f"h36m-{m}" for m in ("gat", "stgcn")]
     best_paper = min(paper_of[_model_of(n)]["paper"] for n in gcns)
     best_ours = min((n for n in gcns if _test_mpjpe(recs, n) is not None), key=lambda n: _test_mpjpe(recs, n),

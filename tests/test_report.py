@@ -408,6 +408,21 @@ def test_reproduction_status_of_differences(tmp_path, real_record):
     row = _rows(tmp_path)["Non-local layers: gain"]
     assert row["ours_value"] == pytest.approx(0.6) and row["status"] == "not"
     assert row["reason"].startswith("only 7% of the paper's") and "official code's gain is small too" in row["reason"]
+    assert "seeds" not in row["reason"]
+    # seeds of the one-hour recipe: the gain over them, weighed against two standard errors
+    for name, errors in (("h36m-semgcn-no-nonlocal-1h", (45.0, 46.0)), ("h36m-semgcn-1h", (43.0, 44.0, 45.0))):
+        for seed, err in enumerate(errors):
+            ship(tmp_path, name + (f"-seed{seed}" if seed else ""), real_record,
+                 config={**real_record["config"], "seed": seed}, test={**real_record["test"], "mpjpe": err})
+    row = _rows(tmp_path)["Non-local layers: gain"]   # 45.5 - 44.0 = 1.5, SE sqrt(0.5^2 + 0.577^2) = 0.76
+    assert row["reason"].endswith("over 2 and 3 seeds of a one-hour recipe +1.5 ± 0.8 mm, within two standard errors")
+    for seed, err in enumerate((43.8, 44.0, 44.2)):                   # SE sqrt(0.5^2 + 0.115^2) = 0.51
+        ship(tmp_path, "h36m-semgcn-1h" + (f"-seed{seed}" if seed else ""), real_record,
+             config={**real_record["config"], "seed": seed}, test={**real_record["test"], "mpjpe": err})
+    assert _rows(tmp_path)["Non-local layers: gain"]["reason"].endswith("+1.5 ± 0.5 mm, beyond two standard errors")
+    for seed in (1, 2):
+        (tmp_path / f"h36m-semgcn-1h-seed{seed}" / "record.json").unlink()
+    assert "seeds" not in _rows(tmp_path)["Non-local layers: gain"]["reason"]   # one seed: no standard error
     _ship_error(tmp_path, "h36m-semgcn-flip", real_record, 40.0)
     _ship_error(tmp_path, "h36m-semgcn-no-nonlocal-flip", real_record, 45.0)   # 5.0 mm: over half of 8.7
     row = _rows(tmp_path)["Non-local layers: gain"]

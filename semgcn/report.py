@@ -999,7 +999,7 @@ def _difference_row(recs, claim, paper, official, pairs, page, fraction, fmt=_mm
 def _seed_gain_note(worse: str, better: str, results_dir=None) -> str:
     """``error(worse) - error(better)`` over the shipped seeds of two experiments, with its standard error and
     whether it exceeds two of them (Protocol #1); ``""`` until both have two seeds."""
-    from . import leaderboard   # imports this module
+    from . import leaderboard  # here: it imports this module
 
     d = leaderboard.difference(worse, better, results_dir=results_dir)
     if d is None or d["se"] is None:

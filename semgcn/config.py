@@ -25,6 +25,7 @@ _RANGES = [
     ("max_grad_norm", (0, True), (_INF, False), True),     # 0 or None: no clipping
     ("bone_weight", (0, True), (_INF, False), False),
     ("l1_weight", (0, True), (1, True), False),
+    ("warmup_epochs", (0, True), (_INF, False), False),
     ("seed", (0, True), (2 ** 63, False), False),
 ]
 _INTEGERS = {"epochs", "batch_size", "eval_batch_size", "max_steps_per_epoch", "lr_decay_steps",
@@ -43,7 +44,9 @@ class TrainConfig:
     own number of epochs.  ``lr_schedule="cosine"`` lowers the rate from
     ``lr`` to zero along half a cosine over all ``epochs`` (the fast recipe,
     ``h36m-*-fast`` and ``h36m-*-1h`` experiments); it depends on the number of epochs, so a
-    cosine run cannot be resumed with another one.
+    cosine run cannot be resumed with another one.  ``warmup_epochs`` (cosine
+    only) first raises the rate linearly from ``lr / warm-up steps`` to ``lr``
+    over that many epochs, then the cosine runs over the remaining steps.
     """
 
     model: str = "semgcn"
@@ -52,6 +55,7 @@ class TrainConfig:
     batch_size: int = 64
     lr: float = 1e-3
     lr_schedule: str = "step"          # "step" (official), "plateau" (paper), "cosine" (fast recipe), "none"
+    warmup_epochs: float = 0.0         # cosine only: linear warm-up over this many epochs (may be fractional)
     lr_decay_steps: int = 100_000
     lr_gamma: float = 0.96
     plateau_factor: float = 0.5
@@ -73,6 +77,11 @@ class TrainConfig:
         """Every value is checked here, so a bad one fails before any work, naming its setting."""
         if self.lr_schedule not in ("step", "plateau", "cosine", "none"):
             raise ValueError(f"lr_schedule must be 'step', 'plateau', 'cosine' or 'none', got {self.lr_schedule!r}")
+        if self.warmup_epochs and self.lr_schedule != "cosine":
+            raise ValueError(f"warmup_epochs applies to lr_schedule='cosine' only, got lr_schedule="
+                             f"{self.lr_schedule!r} with warmup_epochs={self.warmup_epochs!r}")
+        if self.warmup_epochs and self.warmup_epochs >= self.epochs:
+            raise ValueError(f"warmup_epochs must be below epochs ({self.epochs}), got {self.warmup_epochs!r}")
         if not isinstance(self.model_kwargs, dict) or not all(isinstance(k, str) for k in self.model_kwargs):
             raise ValueError(f"model_kwargs must be a dict with string keys, got {self.model_kwargs!r}")
         for name, low, high, optional in _RANGES:

@@ -160,6 +160,12 @@ CLAIMS = [
 ]
 
 
+def _schedule(config: Mapping) -> str:
+    """A record's learning-rate schedule in words: its name, and the warm-up when there is one."""
+    name, warmup = config.get("lr_schedule"), config.get("warmup_epochs") or 0
+    return f"{name} after {warmup:g} warm-up epoch{'s' if warmup != 1 else ''}" if warmup else str(name)
+
+
 def published_difference(a: str, b: str) -> dict:
     """The difference between experiments ``a`` and ``b``'s networks as
     published: ``{"paper": mm, "official code": mm}``, each where both
@@ -271,7 +277,7 @@ def time_to_accuracy_rows(names: Sequence[str], target: float, reference: str | 
     rows = []
     for name, rec in records.items():
         row = time_to_accuracy(rec, target, per_step)
-        row.update(name=name, epochs=rec["config"].get("epochs"), schedule=rec["config"].get("lr_schedule"),
+        row.update(name=name, epochs=rec["config"].get("epochs"), schedule=_schedule(rec["config"]),
                    test_mpjpe=(rec.get("test") or {}).get("mpjpe"), total_steps=rec.get("steps"),
                    total_cpu_seconds=(sum(rec["history"]["cpu_seconds"])
                                       if all(c is not None for c in rec["history"].get("cpu_seconds") or [None])
@@ -417,7 +423,7 @@ def plot_time_to_accuracy(names: Sequence[str], reference: str | None = None, ta
         else:
             continue
         ax.plot(x, h["val_mpjpe"], style, marker="o", ms=3,
-                label=f"{name} ({rec['config']['lr_schedule']}, {rec['config']['epochs']} epochs)"
+                label=f"{name} ({_schedule(rec['config'])}, {rec['config']['epochs']} epochs)"
                       + (", CPU time estimated" if style == "--" else ""))
     if target is not None:
         ax.axhline(target, color="#7f7f7f", lw=0.8, ls=":")

@@ -345,9 +345,14 @@ def plateau_update(state: dict, score: float, config, optimizer) -> None:
             _set_lr(optimizer, state["lr"])
 
 
-def cosine_lr(base: float, step: int, total: int) -> float:
+def cosine_lr(base: float, step: int, total: int, warmup: int = 0) -> float:
     """The rate at ``step`` of ``total`` under ``lr_schedule="cosine"``: ``base``
-    at step 0, half of it half-way, falling along a cosine to zero at the end."""
+    at step 0, half of it half-way, falling along a cosine to zero at the end.
+    With ``warmup`` steps, the rate first rises linearly, ``base * (step + 1) /
+    warmup``, and the cosine runs over the remaining ``total - warmup`` steps."""
+    if step < warmup:
+        return base * (step + 1) / warmup
+    step, total = step - warmup, total - warmup
     return 0.5 * base * (1.0 + math.cos(math.pi * min(step, total) / max(total, 1)))
 
 
@@ -496,6 +501,7 @@ def _train(config, data, out_dir, resume, progress, command, stop_after_epoch) -
     if config.max_steps_per_epoch:
         steps_per_epoch = min(steps_per_epoch, config.max_steps_per_epoch)
     total_steps = config.epochs * steps_per_epoch
+    warmup_steps = min(round(config.warmup_epochs * steps_per_epoch), total_steps)
     lines = progress == "lines" and rank == 0
     show = bool(progress) and not lines and rank == 0
     epochs_bar = tqdm(total=config.epochs, initial=state["epoch"], desc=f"{config.model}", unit="epoch",
@@ -517,7 +523,7 @@ def _train(config, data, out_dir, resume, progress, command, stop_after_epoch) -
                 state["lr"] = config.lr * config.lr_gamma ** (state["step"] // config.lr_decay_steps)
                 _set_lr(optimizer, state["lr"])
             elif config.lr_schedule == "cosine":
-                state["lr"] = cosine_lr(config.lr, state["step"], total_steps)
+                state["lr"] = cosine_lr(config.lr, state["step"], total_steps, warmup_steps)
                 _set_lr(optimizer, state["lr"])
             x, y = inputs[idx], targets[idx]
             if config.augment_flip:  # the global RNG is re-seeded every epoch: resumable

@@ -87,6 +87,15 @@ def test_time_to_accuracy_sums_cpu_seconds_and_estimates_older_records():
         lb.time_to_accuracy(rec, -1)
 
 
+def test_time_to_accuracy_table_names_the_schedule_and_its_warmup(tmp_path):
+    _ship(tmp_path, "h36m-semgcn-1h", _record("a", 0, 43.0))
+    warm = _record("b", 0, 42.0)
+    warm["config"]["warmup_epochs"] = 1.0
+    _ship(tmp_path, "h36m-semgcn-warmup-1h", warm)
+    rows = lb.time_to_accuracy_rows([str(tmp_path / n) for n in ("h36m-semgcn-1h", "h36m-semgcn-warmup-1h")], 35.0)
+    assert [r["schedule"] for r in rows] == ["cosine", "cosine after 1 warm-up epoch"]
+
+
 def test_leaderboard_shows_only_shipped_rows_of_ours_and_marks_test_set_selection(tmp_path):
     _ship(tmp_path, "h36m-semgcn", _record("h36m-semgcn", 0, 43.6))
     rows = lb.leaderboard_rows(tmp_path)

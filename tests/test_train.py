@@ -1,6 +1,7 @@
 """Training engine: determinism and exact resume, atomic files, NaN guard,
 distributed data parallel (gloo), JSON record, command line."""
 import json
+import math
 import os
 import signal
 import subprocess
@@ -190,6 +191,29 @@ def test_cosine_schedule_falls_to_zero_and_resumes_only_with_the_same_epochs(tmp
     assert resumed["history"]["val_mpjpe"] == full["history"]["val_mpjpe"]
     with pytest.raises(ValueError, match="configuration differs.*epochs"):   # the schedule depends on the total
         train(TrainConfig(**{**cfg, "epochs": 3}), data, tmp_path / "part", resume=True, progress=False)
+
+
+def test_cosine_warmup_rises_linearly_then_follows_the_cosine(tmp_path):
+    from semgcn.train import cosine_lr
+    assert [cosine_lr(1.0, s, 20, warmup=4) for s in (0, 1, 3, 4, 12, 20)] == pytest.approx(
+        [0.25, 0.5, 1.0, 1.0, 0.5, 0.0])
+    data, cfg = fake_data(), {**SMALL, "epochs": 2, "lr_schedule": "cosine", "warmup_epochs": 0.5}
+    rec = train(TrainConfig(**cfg), data, tmp_path / "w", progress=False)
+    # 8 steps per epoch, 4 of warm-up, then a cosine over the remaining 12 steps
+    last = 0.5e-3 * (1 + math.cos(math.pi * 11 / 12))   # step 15 = cosine step 11 of 12
+    assert rec["history"]["lr"] == pytest.approx([cosine_lr(1e-3, 7, 16, 4), last])
+    assert "--warmup-epochs" in TrainConfig(**cfg).cli_args()
+    train(TrainConfig(**cfg), data, tmp_path / "part", progress=False, stop_after_epoch=1)
+    resumed = train(TrainConfig(**cfg), data, tmp_path / "part", resume=True, progress=False)
+    assert resumed["history"]["val_mpjpe"] == rec["history"]["val_mpjpe"]
+    with pytest.raises(ValueError, match="configuration differs.*warmup_epochs"):
+        train(TrainConfig(**{**cfg, "warmup_epochs": 1}), data, tmp_path / "part", resume=True, progress=False)
+    with pytest.raises(ValueError, match="warmup_epochs applies to lr_schedule='cosine' only"):
+        TrainConfig(lr_schedule="plateau", warmup_epochs=1)
+    with pytest.raises(ValueError, match=r"warmup_epochs must be below epochs \(2\)"):
+        TrainConfig(lr_schedule="cosine", epochs=2, warmup_epochs=2)
+    with pytest.raises(ValueError, match="warmup_epochs must be in"):
+        TrainConfig(lr_schedule="cosine", warmup_epochs=-1)
 
 
 def test_l1_weight_trains_with_the_mixed_loss(tmp_path, monkeypatch):

@@ -77,11 +77,6 @@ class TrainConfig:
         """Every value is checked here, so a bad one fails before any work, naming its setting."""
         if self.lr_schedule not in ("step", "plateau", "cosine", "none"):
             raise ValueError(f"lr_schedule must be 'step', 'plateau', 'cosine' or 'none', got {self.lr_schedule!r}")
-        if self.warmup_epochs and self.lr_schedule != "cosine":
-            raise ValueError(f"warmup_epochs applies to lr_schedule='cosine' only, got lr_schedule="
-                             f"{self.lr_schedule!r} with warmup_epochs={self.warmup_epochs!r}")
-        if self.warmup_epochs and self.warmup_epochs >= self.epochs:
-            raise ValueError(f"warmup_epochs must be below epochs ({self.epochs}), got {self.warmup_epochs!r}")
         if not isinstance(self.model_kwargs, dict) or not all(isinstance(k, str) for k in self.model_kwargs):
             raise ValueError(f"model_kwargs must be a dict with string keys, got {self.model_kwargs!r}")
         for name, low, high, optional in _RANGES:
@@ -96,6 +91,12 @@ class TrainConfig:
             if not (math.isfinite(value) and above and below):
                 raise ValueError(f"{name} must be in {'[' if low[1] else '('}{low[0]:g}, {high[0]:g}"
                                  f"{']' if high[1] else ')'}, got {value!r}")
+        # after the range checks: both values are numbers in range here
+        if self.warmup_epochs and self.lr_schedule != "cosine":
+            raise ValueError(f"warmup_epochs applies to lr_schedule='cosine' only, got lr_schedule="
+                             f"{self.lr_schedule!r} with warmup_epochs={self.warmup_epochs!r}")
+        if self.warmup_epochs and self.warmup_epochs >= self.epochs:
+            raise ValueError(f"warmup_epochs must be below epochs ({self.epochs}), got {self.warmup_epochs!r}")
         if self.init_from is not None and (not isinstance(self.init_from, str) or not self.init_from.strip()):
             raise ValueError(f"init_from must be an experiment name or a checkpoint path, got {self.init_from!r}")
         for name in ("amp", "compile", "augment_flip", "flip_test"):

@@ -214,6 +214,8 @@ def test_cosine_warmup_rises_linearly_then_follows_the_cosine(tmp_path):
         TrainConfig(lr_schedule="cosine", epochs=2, warmup_epochs=2)
     with pytest.raises(ValueError, match="warmup_epochs must be in"):
         TrainConfig(lr_schedule="cosine", warmup_epochs=-1)
+    with pytest.raises(ValueError, match="warmup_epochs must be a number, got 'x'"):   # not a TypeError
+        TrainConfig(lr_schedule="cosine", warmup_epochs="x")
 
 
 def test_l1_weight_trains_with_the_mixed_loss(tmp_path, monkeypatch):

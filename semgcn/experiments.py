@@ -191,6 +191,12 @@ EXPERIMENTS = {e.name: e for e in [
     Experiment("h36m-modulated-gcn-flip-1h", "modulated-gcn with the one-hour recipe, its MSE + L1 loss, flip "
                "augmentation and test-time flipping, Human3.6M, ground-truth 2D", "modulated-gcn", _H36M_GT,
                {**_HOUR, "l1_weight": 0.1, "augment_flip": True, "flip_test": True}, ship_weights=False),
+    # The same network and loss trained 2.5 times as long (30 epochs, the cosine stretched over them): whether
+    # length closes the gap between the one-hour recipe and the authors' 38.25 mm (their released checkpoint:
+    # 50 epochs over every 50 fps frame, 250 of ours in steps, selected on the test subjects).
+    Experiment("h36m-modulated-gcn-long", "modulated-gcn with its MSE + L1 loss and the one-hour recipe's "
+               "cosine schedule stretched over 30 epochs, Human3.6M, ground-truth 2D", "modulated-gcn", _H36M_GT,
+               {**_HOUR, "epochs": 30, "l1_weight": 0.1}, ship_weights=False),
     Experiment("h36m-semgcn-flip-1h", "semgcn with the one-hour recipe, flip augmentation and test-time "
                "flipping, Human3.6M, ground-truth 2D", "semgcn", _H36M_GT,
                {**_HOUR, "augment_flip": True, "flip_test": True}, ship_weights=False),

@@ -57,6 +57,7 @@ def test_claims_report_ours_beside_the_published_difference(tmp_path):
     assert lb.published_difference("h36m-semgcn-no-nonlocal-1h", "h36m-semgcn-1h") == pytest.approx(
         {"paper": 52.5 - 43.8, "official code": 42.14 - 40.78})
     assert lb.published_difference("h36m-semgcn-1h", "h36m-modulated-gcn-1h") == {}
+    assert lb.published_difference("h36m-semgcn-1h", "h36m-semgcn-warmup-1h") == {}  # a recipe, not a network
     a, b = "h36m-semgcn-no-nonlocal-1h", "h36m-semgcn-1h"
     text = lb.claim_report("non-local", a, b, results_dir=tmp_path).splitlines()
     assert text == ["non-local", f"    ours: {a}, {b} not shipped yet",

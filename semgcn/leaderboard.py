@@ -300,6 +300,15 @@ def _published(value) -> str:
     return _report._fmt(value, 2 if value is not None and round(value, 1) != value else 1)
 
 
+def _run_label(name: str) -> str:
+    """A run's name for a Markdown table: ``h36m-x-seed2`` becomes the code span of ``h36m-x``, then
+    "seed 2" (so that a table cell can wrap between them); other names, a code span."""
+    base, sep, seed = name.rpartition("-seed")
+    if sep and seed.isdigit() and base in _experiments.EXPERIMENTS:
+        return f"`{base}` seed {seed}"
+    return f"`{name}`"
+
+
 def time_to_accuracy_markdown(names: Sequence[str], target: float, reference: str | None = None,
                               results_dir=None) -> str:
     """A table of :func:`time_to_accuracy_rows` (CPU-minutes; estimates marked ``≈``)."""
@@ -310,7 +319,7 @@ def time_to_accuracy_markdown(names: Sequence[str], target: float, reference: st
         when = f"epoch {r['epoch']} ({r['steps']:,} steps)" if r["reached"] else f"not reached (best {r['best_val']:.1f})"
         to = f"{mark}{r['cpu_seconds'] / 60:.0f}" if r["cpu_seconds"] is not None else "–"
         total = r["total_cpu_seconds"]
-        lines.append(f"| `{r['name']}` | {r['schedule']} | {r['epochs']} | {when} | {to} | "
+        lines.append(f"| {_run_label(r['name'])} | {r['schedule']} | {r['epochs']} | {when} | {to} | "
                      f"{(mark + format(total / 60, '.0f')) if total else '–'} | {_report._fmt(r['test_mpjpe'], 2)} |")
     return "\n".join(lines)
 

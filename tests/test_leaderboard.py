@@ -95,6 +95,11 @@ def test_time_to_accuracy_table_names_the_schedule_and_its_warmup(tmp_path):
     _ship(tmp_path, "h36m-semgcn-warmup-1h", warm)
     rows = lb.time_to_accuracy_rows([str(tmp_path / n) for n in ("h36m-semgcn-1h", "h36m-semgcn-warmup-1h")], 35.0)
     assert [r["schedule"] for r in rows] == ["cosine", "cosine after 1 warm-up epoch"]
+    _ship(tmp_path, "h36m-semgcn-warmup-1h-seed1", _record("c", 1, 41.0))
+    table = lb.time_to_accuracy_markdown(["h36m-semgcn-warmup-1h", "h36m-semgcn-warmup-1h-seed1"], 35.0,
+                                         results_dir=tmp_path).splitlines()
+    # a seed's run is named by its experiment and seed, so that the narrow column can wrap between them
+    assert table[2].startswith("| `h36m-semgcn-warmup-1h` |") and table[3].startswith("| `h36m-semgcn-warmup-1h` seed 1 |")
 
 
 def test_leaderboard_shows_only_shipped_rows_of_ours_and_marks_test_set_selection(tmp_path):

@@ -150,8 +150,8 @@ def difference(a: str, b: str, metric: str = "mpjpe", results_dir=None) -> dict 
     return {"difference": diff, "se": se, "exceeds_two_se": abs(diff) > 2 * se, "n": (sa["n"], sb["n"])}
 
 
-# The differences the paper draws (Tables 1 and 3; and two it does not: the modulated GCN, the warm-up), as (what, minuend,
-# subtrahend):
+# The differences the paper draws (Tables 1 and 3; and two it does not: the modulated GCN, the warm-up), as
+# (what, minuend, subtrahend):
 # the seed rows of the one-hour recipe, then the single runs of the paper recipe and of the first fast try.
 CLAIMS = [
     ("non-local blocks (w/o non-local - SemGCN)", "h36m-semgcn-no-nonlocal-1h", "h36m-semgcn-1h"),

@@ -33,8 +33,8 @@ from pathlib import Path
 from .config import TrainConfig
 
 __all__ = ["Experiment", "EXPERIMENTS", "RESULTS_DIR", "run_experiment", "load_result", "result_path",
-           "list_experiments", "PAPER", "find_results_dir", "checkout_results_dir", "shipped_model_path", "seed_records", "seed_runs",
-           "load_shipped_model"]
+           "list_experiments", "PAPER", "find_results_dir", "checkout_results_dir", "shipped_model_path", "seed_records",
+           "seed_runs", "split_seed_name", "load_shipped_model"]
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -258,6 +258,16 @@ def load_result(name: str, results_dir: str | Path | None = None) -> dict:
         return json.load(f)
 
 
+def split_seed_name(name: str) -> tuple:
+    """``(experiment, seed)`` of a shipped run's folder name: ``"h36m-x-seed2"``
+    gives ``("h36m-x", 2)`` when ``h36m-x`` is a registered experiment (another
+    seed of it, run with ``--seed 2``); any other name gives ``(name, None)``."""
+    base, sep, seed = name.rpartition("-seed")
+    if sep and seed.isdigit() and base in EXPERIMENTS:
+        return base, int(seed)
+    return name, None
+
+
 def seed_runs(name: str, results_dir: str | Path | None = None) -> list:
     """``(folder name, record)`` of every shipped seed of experiment ``name``:
     ``NAME`` and ``NAME-seedN``, in the order of the seed (only complete runs
@@ -267,8 +277,7 @@ def seed_runs(name: str, results_dir: str | Path | None = None) -> list:
     folders = [root / name] + sorted(root.glob(f"{name}-seed*"), key=lambda p: p.name)
     out = []
     for folder in folders:
-        suffix = folder.name[len(name) + 5:] if folder.name != name else "0"
-        if folder.name != name and not suffix.isdigit():
+        if folder.name != name and split_seed_name(folder.name)[0] != name:
             continue
         try:
             record = load_result(folder.name, root)

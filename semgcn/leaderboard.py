@@ -304,10 +304,8 @@ def _published(value) -> str:
 def _run_label(name: str) -> str:
     """A run's name for a Markdown table: ``h36m-x-seed2`` becomes the code span of ``h36m-x``, then
     "seed 2" (so that a table cell can wrap between them); other names, a code span."""
-    base, sep, seed = name.rpartition("-seed")
-    if sep and seed.isdigit() and base in _experiments.EXPERIMENTS:
-        return f"`{base}` seed {seed}"
-    return f"`{name}`"
+    base, seed = _experiments.split_seed_name(name)
+    return f"`{name}`" if seed is None else f"`{base}` seed {seed}"
 
 
 def time_to_accuracy_markdown(names: Sequence[str], target: float, reference: str | None = None,

@@ -479,8 +479,7 @@ def reproducibility_markdown(results_dir=None) -> str:
             versions_seen.add((versions.get("semgcn", "?"), versions.get("torch", "?")))
             command = clean_command(rec.get("command", experiment_command(name)))
             # another seed of an experiment (NAME-seedN) is run by the experiment's name and --seed N
-            base = re.fullmatch(r"(.+)-seed\d+", name)
-            prefix = f"python -m semgcn experiment {base.group(1) if base else name}"
+            prefix = f"python -m semgcn experiment {_experiments.split_seed_name(name)[0]}"
             args = command[len(prefix):].strip() if command.startswith(prefix + " ") or command == prefix else None
             command = (f"`{args}`" if args else "–") if args is not None else f"`{command}`"
             lines.append("| " + " | ".join(_cell(c) for c in (

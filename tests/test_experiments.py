@@ -151,6 +151,14 @@ def test_other_seeds_train_apart_and_ship_records_only(tmp_path, monkeypatch):
         run_experiment(exp.name, seed=-1, **kw)
 
 
+def test_split_seed_name_knows_registered_experiments_only():
+    from semgcn.experiments import split_seed_name
+    assert split_seed_name("h36m-semgcn-1h-seed2") == ("h36m-semgcn-1h", 2)
+    assert split_seed_name("h36m-semgcn-1h") == ("h36m-semgcn-1h", None)
+    assert split_seed_name("no-such-run-seed2") == ("no-such-run-seed2", None)   # not a registered experiment
+    assert split_seed_name("h36m-semgcn-1h-seedx") == ("h36m-semgcn-1h-seedx", None)
+
+
 def _cli_config(command: str, record: dict):
     """The TrainConfig that the command line builds for ``command`` (a record's)."""
     import shlex

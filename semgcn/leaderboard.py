@@ -90,6 +90,7 @@ OURS = [
     ("FC, one-hour recipe", "h36m-fc-1h", None),
     ("Modulated GCN, fast recipe (first try)", "h36m-modulated-gcn-fast", None),
     ("Modulated GCN, one-hour recipe", "h36m-modulated-gcn-1h", None),
+    ("Modulated GCN, one-hour recipe after a warm-up epoch", "h36m-modulated-gcn-warmup-1h", None),
     ("Modulated GCN + flips, one-hour recipe", "h36m-modulated-gcn-flip-1h", None),
     ("Modulated GCN, 30 epochs", "h36m-modulated-gcn-long", None),
     ("SemGCN + flips", "h36m-semgcn-flip", None),

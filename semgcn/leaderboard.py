@@ -99,9 +99,10 @@ OURS = [
 ]
 
 # The experiments trained with several seeds: the one-hour recipe of every Table 1 row, of the ST-GCN-style
-# and FC rows and of the modulated GCN, and SemGCN's with one warm-up epoch
+# and FC rows and of the modulated GCN, and SemGCN's with one warm-up epoch and with flips
 # (``python -m semgcn experiment NAME --seed N``).
-SEED_EXPERIMENTS = [f"h36m-{m}-1h" for m in (*_experiments._SEED_ROWS, "modulated-gcn", "semgcn-warmup")]
+SEED_EXPERIMENTS = [f"h36m-{m}-1h" for m in (*_experiments._SEED_ROWS, "modulated-gcn", "semgcn-warmup",
+                                             "semgcn-flip")]
 
 
 def seed_summary(name: str, metric: str = "mpjpe", results_dir=None) -> dict | None:

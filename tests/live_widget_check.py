@@ -335,10 +335,15 @@ def _step_slider(driver, box_index: int, slider_index: int = 0) -> float:
 def drive_explorer(driver, where: str, k: int, updates: int, result: Result) -> None:
     """``updates`` changes of explorer ``k``'s controls; each must redraw its 3D view in place with new data."""
     state = lambda: driver.execute_script(_EXPLORER_STATE_JS, k)  # noqa: E731
-    start = _wait(lambda: (lambda s: s if s["digest"] and all(s["renders"]) else None)(state()), 150)
+    # in view first (JupyterLab may defer what is off screen); a loaded 2-core machine can take minutes
+    driver.execute_script("document.querySelectorAll('.semgcn-explorer')[arguments[0]]"
+                          ".scrollIntoView({block: 'center'});", k)
+    start = _wait(lambda: (lambda s: s if s["digest"] and all(s["renders"]) else None)(state()), 300)
     key = f"{where} explorer #{k}"
     if not start:
-        result.fail(key, "the explorer's figures were never drawn")
+        last = state()
+        result.fail(key, f"the explorer's figures were never drawn (renders per view {last['renders']}, "
+                         f"3D data {'present' if last['digest'] else 'absent'}, after 300 s)")
         return
     plan = []  # (description, action)
     n_sliders, n_drop, n_multi = start["sliders"], start["dropdowns"], start["multis"]

@@ -332,18 +332,21 @@ def _step_slider(driver, box_index: int, slider_index: int = 0) -> float:
     return pressed
 
 
+FIRST_DRAW_S = 300  # a loaded 2-core machine can take minutes to draw an explorer
+
+
 def drive_explorer(driver, where: str, k: int, updates: int, result: Result) -> None:
     """``updates`` changes of explorer ``k``'s controls; each must redraw its 3D view in place with new data."""
     state = lambda: driver.execute_script(_EXPLORER_STATE_JS, k)  # noqa: E731
-    # in view first (JupyterLab may defer what is off screen); a loaded 2-core machine can take minutes
+    # in view first (JupyterLab may defer what is off screen)
     driver.execute_script("document.querySelectorAll('.semgcn-explorer')[arguments[0]]"
                           ".scrollIntoView({block: 'center'});", k)
-    start = _wait(lambda: (lambda s: s if s["digest"] and all(s["renders"]) else None)(state()), 300)
+    start = _wait(lambda: (lambda s: s if s["digest"] and all(s["renders"]) else None)(state()), FIRST_DRAW_S)
     key = f"{where} explorer #{k}"
     if not start:
         last = state()
         result.fail(key, f"the explorer's figures were never drawn (renders per view {last['renders']}, "
-                         f"3D data {'present' if last['digest'] else 'absent'}, after 300 s)")
+                         f"3D data {'present' if last['digest'] else 'absent'}, after {FIRST_DRAW_S} s)")
         return
     plan = []  # (description, action)
     n_sliders, n_drop, n_multi = start["sliders"], start["dropdowns"], start["multis"]

@@ -47,6 +47,13 @@ class TrainConfig:
     cosine run cannot be resumed with another one.  ``warmup_epochs`` (cosine
     only) first raises the rate linearly from ``lr / warm-up steps`` to ``lr``
     over that many epochs, then the cosine runs over the remaining steps.
+
+    ``monitor_test`` also scores the test split after every epoch, into the
+    history's ``test_mpjpe`` and ``test_p_mpjpe``; the run still selects its
+    epoch on the validation split.  The record then says, as
+    ``test_selected_on_test``, what picking the epoch on the test subjects
+    would have scored: the protocol of the official SemGCN code and of the
+    modulated GCN's released checkpoint, reported for comparison only.
     """
 
     model: str = "semgcn"
@@ -65,6 +72,7 @@ class TrainConfig:
     l1_weight: float = 0.0             # (1-w) MSE + w L1 joint loss (the modulated GCN's, w = 0.1)
     augment_flip: bool = False         # mirror a random half of every batch (semgcn.data.augment)
     flip_test: bool = False            # validate/test on the mean of the plain and the mirrored prediction
+    monitor_test: bool = False         # also score the test split after every epoch (never used for selection)
     seed: int = 0
     device: str = "auto"
     amp: bool = False                  # bfloat16 autocast, CUDA only
@@ -99,7 +107,7 @@ class TrainConfig:
             raise ValueError(f"warmup_epochs must be below epochs ({self.epochs}), got {self.warmup_epochs!r}")
         if self.init_from is not None and (not isinstance(self.init_from, str) or not self.init_from.strip()):
             raise ValueError(f"init_from must be an experiment name or a checkpoint path, got {self.init_from!r}")
-        for name in ("amp", "compile", "augment_flip", "flip_test"):
+        for name in ("amp", "compile", "augment_flip", "flip_test", "monitor_test"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be true or false, got {getattr(self, name)!r}")
 

@@ -418,3 +418,28 @@ def test_init_from_starts_from_the_given_weights_and_refuses_others(tmp_path):
         load_initial_weights(other, "no-such-run", "semgcn")
     with pytest.raises(ValueError, match="init_from"):
         TrainConfig(init_from="  ")
+
+
+def test_monitor_test_records_the_test_error_without_changing_the_run(tmp_path):
+    """monitor_test scores the test split after every epoch; the run (weights, validation, the selected epoch,
+    its test error) is the one trained without it, and test_selected_on_test is the epoch with the lowest
+    monitored test error."""
+    from semgcn.train import evaluate, selected_on_test
+    data, cfg = fake_data(), {**SMALL, "epochs": 4, "lr": 3e-3}
+    plain = train(TrainConfig(**cfg), data, tmp_path / "plain", progress=False)
+    watched = train(TrainConfig(**cfg, monitor_test=True), data, tmp_path / "watched", progress=False)
+    assert watched["history"]["val_mpjpe"] == plain["history"]["val_mpjpe"]
+    assert watched["best_epoch"] == plain["best_epoch"] and watched["test"] == plain["test"]
+    errors = watched["history"]["test_mpjpe"]
+    assert len(errors) == len(watched["history"]["test_p_mpjpe"]) == 4
+    last = evaluate(load_model(tmp_path / "watched" / "checkpoint.pt"), data.test)   # the last epoch's weights
+    assert errors[-1] == pytest.approx(last["mpjpe"])
+    chosen = watched["test_selected_on_test"]
+    assert chosen["mpjpe"] == min(errors) and chosen["epoch"] == 1 + errors.index(min(errors))
+    assert chosen["mpjpe"] <= watched["test"]["mpjpe"] + 1e-9   # the test's own pick is never worse on the test
+    assert "test_selected_on_test" not in plain and "test_mpjpe" not in plain["history"]
+    assert "--monitor-test" in TrainConfig(**cfg, monitor_test=True).cli_args()
+    with pytest.raises(ValueError, match="no test error for every epoch"):
+        selected_on_test(plain["history"])
+    with pytest.raises(ValueError, match="monitor_test must be true or false, got 'yes'"):
+        TrainConfig(monitor_test="yes")

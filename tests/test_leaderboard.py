@@ -131,3 +131,22 @@ def test_time_to_accuracy_command_reads_record_files_and_refuses_others(tmp_path
     assert r.returncode == 2 and "bad.json: not a training record" in r.stderr and len(r.stderr.splitlines()) == 1
     r = _cli("time-to-accuracy", str(good), "--target", "nan")
     assert r.returncode == 2 and "--target" in r.stderr
+
+
+def test_a_monitored_run_adds_its_test_selected_epoch_as_a_marked_row_of_ours(tmp_path):
+    """A run trained with monitor_test gets a second row: the epoch the test subjects would have chosen,
+    marked "test ⚠" like the published rows chosen that way; without that record entry there is no row."""
+    name = lb.OURS_TEST_SELECTED[0][1]
+    record = _record(name, 0, 40.0)
+    _ship(tmp_path, name, {k: v for k, v in record.items()})
+    assert not [r for r in lb.leaderboard_rows(tmp_path) if r["ours"]]   # no test_selected_on_test: no row
+    (tmp_path / name / "record.json").write_text(json.dumps(
+        {**record, "test_selected_on_test": {"epoch": 7, "mpjpe": 38.9, "p_mpjpe": 30.2}}))
+    row = next(r for r in lb.leaderboard_rows(tmp_path) if r["ours"])
+    assert (row["p1_gt"], row["p2_gt"], row["selection"], row["test_selected"]) == ("38.9", "30.2",
+                                                                                    "test ⚠ (epoch 7)", True)
+    assert "| test ⚠ (epoch 7) |" in lb.leaderboard_markdown(tmp_path)
+    import matplotlib
+    matplotlib.use("Agg")
+    ax = lb.plot_leaderboard(results_dir=tmp_path)
+    assert "ours, epoch chosen on the test subjects" in [t.get_text() for t in ax.get_legend().get_texts()]

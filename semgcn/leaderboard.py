@@ -33,7 +33,7 @@ from typing import Mapping, Sequence
 from . import experiments as _experiments
 from . import report as _report
 
-__all__ = ["PUBLISHED", "OURS", "OURS_TEST_SELECTED", "load_run", "plot_leaderboard", "plot_time_to_accuracy", "SEED_EXPERIMENTS", "seed_summary", "seed_table_markdown", "difference", "CLAIMS", "published_difference", "claim_report", "time_to_accuracy", "cpu_seconds_per_step",
+__all__ = ["PUBLISHED", "OURS", "OURS_TEST_SELECTED", "load_run", "plot_leaderboard", "plot_time_to_accuracy", "plot_model_selection", "SEED_EXPERIMENTS", "seed_summary", "seed_table_markdown", "difference", "CLAIMS", "published_difference", "claim_report", "time_to_accuracy", "cpu_seconds_per_step",
            "leaderboard_rows", "leaderboard_markdown", "time_to_accuracy_rows", "time_to_accuracy_markdown"]
 
 # Published numbers, Human3.6M, typed once.  p1/p2: Protocol #1 / #2 in mm; "gt": ground-truth 2D inputs,
@@ -472,6 +472,34 @@ def plot_time_to_accuracy(names: Sequence[str], reference: str | None = None, ta
     ax.set_xlabel("CPU-minutes of training (one thread)")
     ax.set_ylabel("validation MPJPE (mm)")
     ax.set_ylim(top=min(ax.get_ylim()[1], 80))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_model_selection(record: Mapping, ax=None, max_mm: float = 80.0):
+    """Validation and test MPJPE after each epoch of a run trained with
+    ``monitor_test`` (its record's history has ``test_mpjpe``), with the two
+    ways of choosing the epoch marked: on validation (what the run kept, and
+    its test error) and on the test subjects (``test_selected_on_test``).
+    Epochs above ``max_mm`` are clipped off the top.  Returns the axes."""
+    import matplotlib.pyplot as plt
+    from .train import selected_on_test
+    h = record["history"]
+    chosen = selected_on_test(h)    # refuses a history without a test error per epoch
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.8, 3.8), layout="constrained")
+    ax.plot(h["epoch"], h["val_mpjpe"], marker="o", ms=3, color="#1f77b4", label="validation (training subjects)")
+    ax.plot(h["epoch"], h["test_mpjpe"], marker="o", ms=3, color="#e67e22", label="test (S9, S11)")
+    best = record["best_epoch"]
+    kept = h["test_mpjpe"][h["epoch"].index(best)]
+    ax.plot([best], [kept], "D", ms=9, mfc="white", color="#1f77b4",
+            label=f"chosen on validation: epoch {best}, test {kept:.1f} mm")
+    ax.plot([chosen["epoch"]], [chosen["mpjpe"]], "*", ms=13, color="#e67e22",
+            label=f"chosen on test: epoch {chosen['epoch']}, {chosen['mpjpe']:.1f} mm")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("MPJPE (mm)")
+    ax.set_ylim(top=min(ax.get_ylim()[1], max_mm))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return ax

@@ -150,3 +150,15 @@ def test_a_monitored_run_adds_its_test_selected_epoch_as_a_marked_row_of_ours(tm
     matplotlib.use("Agg")
     ax = lb.plot_leaderboard(results_dir=tmp_path)
     assert "ours, epoch chosen on the test subjects" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_model_selection_plot_marks_both_choices_and_refuses_an_unmonitored_record():
+    import matplotlib
+    matplotlib.use("Agg")
+    record = {**_record("m", 0, 41.0, vals=(60.0, 30.0, 31.0)), "best_epoch": 2}
+    with pytest.raises(ValueError, match="no test error for every epoch"):
+        lb.plot_model_selection(record)
+    record["history"].update(epoch=[1, 2, 3], test_mpjpe=[70.0, 41.0, 39.5], test_p_mpjpe=[50.0, 31.0, 30.0])
+    ax = lb.plot_model_selection(record)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "chosen on validation: epoch 2, test 41.0 mm" in labels and "chosen on test: epoch 3, 39.5 mm" in labels

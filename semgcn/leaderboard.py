@@ -94,6 +94,7 @@ OURS = [
     ("Modulated GCN + flips, one-hour recipe", "h36m-modulated-gcn-flip-1h", None),
     ("Modulated GCN, 30 epochs", "h36m-modulated-gcn-long", None),
     ("Modulated GCN, 6 epochs of every 50 fps frame", "h36m-modulated-gcn-allframes", None),
+    ("Modulated GCN, its authors' step schedule (12 epochs)", "h36m-modulated-gcn-step-monitor", None),
     ("SemGCN + flips", "h36m-semgcn-flip", None),
     ("SemGCN + flips, one-hour recipe", "h36m-semgcn-flip-1h", None),
     ("SemGCN w/o non-local + flips", "h36m-semgcn-no-nonlocal-flip", None),
@@ -102,8 +103,8 @@ OURS = [
 # Our runs that scored the test split after every epoch (``monitor_test``): besides their own row (selected on
 # validation), the epoch the test subjects would have chosen, marked like the published rows chosen that way.
 OURS_TEST_SELECTED = [("Modulated GCN, one-hour recipe, epoch chosen on S9/S11", "h36m-modulated-gcn-1h-monitor"),
-                      ("SemGCN, one-hour recipe after a warm-up epoch, epoch chosen on S9/S11",
-                       "h36m-semgcn-warmup-1h-monitor")]
+                      ("Modulated GCN, its authors' step schedule (12 epochs), epoch chosen on S9/S11",
+                       "h36m-modulated-gcn-step-monitor")]
 
 # The experiments trained with several seeds: the one-hour recipe of every Table 1 row, of the ST-GCN-style
 # and FC rows and of the modulated GCN, and SemGCN's with one warm-up epoch and with flips

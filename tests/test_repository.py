@@ -42,3 +42,18 @@ def test_clone_under_50_mb(tracked):
     total = history + sum(tracked.values())
     assert total < 50 * MB, (f"history {history / MB:.1f} MB (packed, reachable from HEAD) + checkout "
                              f"{sum(tracked.values()) / MB:.1f} MB = {total / MB:.1f} MB (budget 50 MB)")
+
+
+def test_book_notebooks_are_committed_clean_with_cell_ids():
+    """Every chapter is stored without outputs, and each cell has a unique id (nbformat 4.5 requires them;
+    a cell without one draws a warning in every build and will be an error in later nbformat versions)."""
+    import json
+    problems = []
+    for path in sorted((ROOT / "book").glob("*.ipynb")):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        ids = [cell.get("id") for cell in nb["cells"]]
+        if None in ids or len(set(ids)) != len(ids):
+            problems.append(f"{path.name}: cells without an id or with a repeated one")
+        if any(cell.get("outputs") for cell in nb["cells"]):
+            problems.append(f"{path.name}: committed with outputs")
+    assert not problems, problems

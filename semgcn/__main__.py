@@ -108,7 +108,7 @@ def _add_train_config_args(p: argparse.ArgumentParser) -> None:
         flag = "--" + f.name.replace("_", "-")
         hint = hints[f.name]
         if hint is bool:
-            g.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default)
+            g.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default, help=_FLAG_HELP.get(f.name))
         else:
             kind = {int: int, float: float, str: str}.get(hint) or (
                 int if "int" in str(hint) else float if "float" in str(hint) else str)
@@ -123,6 +123,9 @@ _FLAG_HELP = {"eval_batch_size": "poses per forward pass at validation and test 
                                  "8192 on a GPU)",
               "max_steps_per_epoch": "stop every epoch after this many steps (default: none; for smoke runs)",
               "max_grad_norm": "gradient clipping norm, 0 for none (default: 1.0)",
+              "monitor_test": "also score the test split after every epoch; the epoch is still chosen on "
+                              "validation, and the record adds what choosing on the test subjects would score "
+                              "(default: off)",
               "init_from": "start from these weights (a shipped experiment's name or a model.pt / best.pt path) "
                            "instead of a random initialisation, i.e. fine-tune (default: none)"}
 

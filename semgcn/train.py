@@ -631,7 +631,8 @@ def selected_on_test(history: dict) -> dict:
     package selects on the validation split and reports this only to measure
     what the protocols differ by."""
     errors = history.get("test_mpjpe") or []
-    if len(errors) != len(history.get("epoch", [])) or not errors:
+    epochs = len(history.get("epoch") or [])
+    if not errors or len(errors) != epochs or len(history.get("test_p_mpjpe") or []) != epochs:
         raise ValueError("the history has no test error for every epoch (train with monitor_test=True)")
     i = min(range(len(errors)), key=errors.__getitem__)
     return {"epoch": history["epoch"][i], "mpjpe": errors[i], "p_mpjpe": history["test_p_mpjpe"][i]}

@@ -343,6 +343,14 @@ def _yes(flag) -> str:
     return "yes" if flag else "no"
 
 
+def _our_protocol(record: Mapping) -> dict:
+    """The columns every row of ours takes from its record: parameters, joints, flips, refinement."""
+    cfg = record["config"]
+    return dict(params=f"{record['parameters'] / 1e6:.2f}M",
+                joints=len((record.get("data") or {}).get("joint_names") or []) or 16,
+                flips=f"{_yes(cfg.get('augment_flip'))}/{_yes(cfg.get('flip_test'))}", refinement="no")
+
+
 def leaderboard_rows(results_dir=None) -> list:
     """Our shipped rows (seeds pooled) and the published rows, one dict each,
     with the same keys: ``method``, ``ours``, ``params``, ``p1_gt``, ``p2_gt``,
@@ -359,11 +367,10 @@ def leaderboard_rows(results_dir=None) -> list:
         p1d = seed_summary(det, "mpjpe", results_dir) if det else None
         p2d = seed_summary(det, "p_mpjpe", results_dir) if det else None
         rows.append(dict(
-            method=label, ours=True, experiment=gt, params=f"{record['parameters'] / 1e6:.2f}M",
+            method=label, ours=True, experiment=gt, **_our_protocol(record),
             p1_gt=_pm(p1), p2_gt=_pm(seed_summary(gt, "p_mpjpe", results_dir)),
             p1_det=_pm(p1d), p2_det=_pm(p2d), detector="Stacked Hourglass (MPII)" if p1d else None,
-            joints=len((record.get("data") or {}).get("joint_names") or []) or 16, selection="validation",
-            flips=f"{_yes(cfg.get('augment_flip'))}/{_yes(cfg.get('flip_test'))}", refinement="no",
+            selection="validation",
             epochs=str(cfg["epochs"]), seeds=str(p1["n"]), source=gt + (f", {det}" if p1d else ""),
             p1_gt_mean=p1["mean"], p1_gt_sd=p1["sd"]))
     for label, name in OURS_TEST_SELECTED:
@@ -373,11 +380,10 @@ def leaderboard_rows(results_dir=None) -> list:
         record, chosen = records[0], records[0]["test_selected_on_test"]
         cfg = record["config"]
         rows.append(dict(
-            method=label, ours=True, experiment=name, params=f"{record['parameters'] / 1e6:.2f}M",
+            method=label, ours=True, experiment=name, **_our_protocol(record),
             p1_gt=f"{chosen['mpjpe']:.1f}", p2_gt=f"{chosen['p_mpjpe']:.1f}", p1_det="–", p2_det="–",
-            detector=None, joints=len((record.get("data") or {}).get("joint_names") or []) or 16,
+            detector=None,
             selection=f"test ⚠ (epoch {chosen['epoch']})",
-            flips=f"{_yes(cfg.get('augment_flip'))}/{_yes(cfg.get('flip_test'))}", refinement="no",
             epochs=str(cfg["epochs"]), seeds="1", source=f"{name} (test_selected_on_test)",
             p1_gt_mean=chosen["mpjpe"], p1_gt_sd=None, test_selected=True))
     for p in PUBLISHED:

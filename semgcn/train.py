@@ -154,9 +154,14 @@ def export_weights(model: nn.Module, path, half: bool = True, meta: dict | None 
 
 def load_model(path, device="cpu") -> nn.Module:
     """Rebuild a model from a checkpoint written by :func:`train` or
-    :func:`export_weights` and load its weights (float16 weights are cast back)."""
+    :func:`export_weights` and load its weights (float16 weights are cast back).
+    The modulated GCN's released checkpoint (Zou & Tang) loads too
+    (:func:`semgcn.models.released.modulated_gcn_from_release`)."""
     ckpt = load_checkpoint(path)
-    meta = ckpt.get("meta") or {}
+    from .models.released import is_modulated_gcn_release, modulated_gcn_from_release
+    if is_modulated_gcn_release(ckpt):     # Zou & Tang's released modulated GCN
+        return modulated_gcn_from_release(ckpt, source=str(path)).to(device)
+    meta = (ckpt.get("meta") if isinstance(ckpt, dict) else None) or {}
     if "model" not in meta:
         raise ValueError(f"checkpoint {path} has no model name in its 'meta' entry")
     model = build_model(meta["model"], **meta.get("model_kwargs", {}))

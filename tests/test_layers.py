@@ -209,21 +209,37 @@ def test_semgraphconv_starts_as_row_normalised_gcn(graph, channelwise):
 
 # ============================================================================ ModulatedGraphConv
 
+def _modulated_base(adj, normalization):
+    """The normalised adjacency entry by entry: "row" D^-1 A (self-loops counted); "neighbours" (the authors'
+    released code) 1/d_i for each of the d_i neighbours (self-loops not counted) and 1 for the joint itself."""
+    k = adj.shape[0]
+    if normalization == "row":
+        deg = adj.sum(1)
+        return [[float(adj[i, j]) / float(deg[i]) for j in range(k)] for i in range(k)]
+    base = [[0.0] * k for _ in range(k)]
+    for i in range(k):
+        nbrs = [j for j in range(k) if j != i and adj[i, j] > 0]
+        for j in nbrs:
+            base[i][j] = float(adj[i, j]) / sum(float(adj[i, n]) for n in nbrs)
+        base[i][i] = 1.0
+    return base
+
+
 @pytest.mark.parametrize("graph", GRAPHS)
 @pytest.mark.parametrize("switches", [(True, True), (True, False), (False, True), (False, False)])
-def test_modulated_matches_loop_equation(graph, switches):
+@pytest.mark.parametrize("normalization", ["neighbours", "row"])
+def test_modulated_matches_loop_equation(graph, switches, normalization):
     """Node by node: out_i = a_ii m_i * (x_i W0) + sum_{j != i} a_ij m_j * (x_j W1) + b (each node's
     transformed features are scaled by its own vector m_j before they are mixed),
-    a = ((D^-1 A + Q) + (D^-1 A + Q)^T) / 2, with random M and Q (Q dense: any pair of nodes)."""
+    a = ((Abar + Q) + (Abar + Q)^T) / 2, with random M and Q (Q dense: any pair of nodes)."""
     adj = GRAPHS[graph]
     k = adj.shape[0]
     layer = _randomise(ModulatedGraphConv(3, 5, adj, weight_modulation=switches[0],
-                                          affinity_modulation=switches[1]).to(DT))
+                                          affinity_modulation=switches[1], normalization=normalization).to(DT))
     x = torch.randn(2, k, 3, dtype=DT)
-    deg = adj.sum(1)
     q = layer.affinity_offset if switches[1] else torch.zeros(k, k, dtype=DT)
     m = layer.modulation if switches[0] else torch.ones(k, 5, dtype=DT)
-    base = [[float(adj[i, j]) / float(deg[i]) for j in range(k)] for i in range(k)]
+    base = _modulated_base(adj, normalization)
     a = [[0.5 * (base[i][j] + q[i, j] + base[j][i] + q[j, i]) for j in range(k)] for i in range(k)]
     out = torch.zeros(2, k, 5, dtype=DT)
     for i in range(k):
@@ -236,9 +252,10 @@ def test_modulated_matches_loop_equation(graph, switches):
 
 
 def test_modulated_without_modulation_is_a_fresh_semgconv():
-    """M = 1 and Q = 0: the layer is SemGConv with its edge weights at their start, D^-1 A (symmetrised,
+    """With the "row" normalisation, M = 1 and Q = 0: the layer is SemGConv with its edge weights at their start, D^-1 A (symmetrised,
     which changes nothing on a regular graph only, so compare on the skeleton with its own symmetrisation)."""
-    plain = ModulatedGraphConv(3, 4, ADJ, weight_modulation=False, affinity_modulation=False).to(DT)
+    plain = ModulatedGraphConv(3, 4, ADJ, weight_modulation=False, affinity_modulation=False,
+                               normalization="row").to(DT)
     sem = SemGraphConv(3, 4, ADJ).to(DT)
     with torch.no_grad():
         sem.weight.copy_(plain.weight)

@@ -76,6 +76,8 @@ class SemGCN(nn.Module):
             ``"embedded_gaussian"``, ``"dot_product"``).
         in_features / out_features: 2 and 3 for 2D-to-3D lifting; larger
             ``in_features`` when image features are concatenated (Sec. 4).
+        conv_kwargs: extra keyword arguments of every graph convolution (e.g.
+            ``{"modulation_init": "xavier"}`` for ``conv="modulated"``).
 
     Shapes: ``(B, K, in_features) -> (B, K, out_features)``.
     Parameter counts for 16 joints, width 128, 4 blocks: semantic with
@@ -86,7 +88,8 @@ class SemGCN(nn.Module):
     def __init__(self, adj: torch.Tensor | None = None, conv: str = "semantic", nonlocal_blocks: bool = True,
                  hidden: int = 128, num_blocks: int = 4, dropout: float | None = None,
                  groups: Sequence[Sequence[int]] | None = None, pairwise: str = "concatenation",
-                 in_features: int = 2, out_features: int = 3, skeleton: Skeleton = H36M_SKELETON):
+                 in_features: int = 2, out_features: int = 3, skeleton: Skeleton = H36M_SKELETON,
+                 conv_kwargs: dict | None = None):
         super().__init__()
         if conv not in GRAPH_CONVS:
             raise ValueError(f"unknown graph convolution {conv!r}; choose one of {sorted(GRAPH_CONVS)}")
@@ -99,15 +102,22 @@ class SemGCN(nn.Module):
         self.config = dict(conv=conv, nonlocal_blocks=nonlocal_blocks, hidden=hidden, num_blocks=num_blocks,
                            dropout=dropout, pairwise=pairwise, in_features=in_features,
                            out_features=out_features, num_joints=k)
+        conv_kwargs = dict(conv_kwargs or {})
+        if conv_kwargs:
+            self.config["conv_kwargs"] = conv_kwargs
         self.num_joints, self.in_features, self.out_features = k, in_features, out_features
 
         def make_conv(i, o):
-            return GRAPH_CONVS[conv](i, o, adj)
+            return GRAPH_CONVS[conv](i, o, adj, **conv_kwargs)
 
         def make_nonlocal():
             return GraphNonLocal(hidden, hidden // 2, pairwise=pairwise, groups=groups, num_nodes=k)
 
-        layers = [GraphConvBlock(make_conv(in_features, hidden), hidden, dropout)]
+        try:
+            first = make_conv(in_features, hidden)
+        except TypeError as e:
+            raise ValueError(f"conv_kwargs {conv_kwargs!r} do not fit graph convolution {conv!r}: {e}") from None
+        layers = [GraphConvBlock(first, hidden, dropout)]
         if nonlocal_blocks:
             layers.append(make_nonlocal())
         for _ in range(num_blocks):

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from ..graph import check_adjacency, normalize_adjacency
 
 __all__ = ["GraphConv", "SemGraphConv", "EdgeMaskGraphConv", "AttentionGraphConv", "ModulatedGraphConv",
-           "GRAPH_CONVS"]
+           "modulated_adjacency", "GRAPH_CONVS"]
 
 
 def _check_input(x: torch.Tensor, num_nodes: int, in_features: int, layer: str) -> None:
@@ -276,6 +276,25 @@ class AttentionGraphConv(nn.Module):
         return f"{self.in_features}, {self.out_features}, nodes={self.num_nodes}, heads={self.heads}"
 
 
+def modulated_adjacency(adj: torch.Tensor, normalization: str = "neighbours") -> torch.Tensor:
+    """The normalised adjacency :math:`\\bar A` a :class:`ModulatedGraphConv` starts from.
+
+    ``"neighbours"``: off the diagonal, each row's neighbours divided by their
+    number (self-loops not counted; a joint without neighbours keeps zeros),
+    and 1 on the diagonal: the authors' released code.  ``"row"``:
+    :math:`D^{-1}A` of the adjacency with self-loops.
+    """
+    adj = check_adjacency(adj)
+    if normalization == "row":
+        return normalize_adjacency(adj, "row")
+    if normalization != "neighbours":
+        raise ValueError(f"modulated_adjacency: normalization must be 'neighbours' or 'row', got {normalization!r}")
+    eye = torch.eye(adj.shape[0], dtype=adj.dtype)
+    nb = adj * (1 - eye)
+    deg = nb.sum(1, keepdim=True)
+    return torch.where(deg > 0, nb / deg.clamp_min(1e-12), torch.zeros_like(nb)) + eye
+
+
 class ModulatedGraphConv(nn.Module):
     r"""Graph convolution with weight and affinity modulation (the modulated GCN of
     Zou & Tang, ICCV 2021; chapter 11).
@@ -293,25 +312,49 @@ class ModulatedGraphConv(nn.Module):
       nodes transform their features differently at the cost of ``K C_out``
       weights instead of ``K`` full matrices.
     * **Affinity modulation** ``Q`` (``K x K``, dense): a learnable matrix added
-      to the row-normalised adjacency :math:`\bar A = D^{-1}A` (self-loops
-      included) and symmetrised; unlike SemGConv's weights it is not masked by
-      the skeleton, so it can connect joints that are not neighbours (e.g. the
-      two wrists).  No softmax: rows need not sum to one, and weights may be
-      negative.
+      to the normalised adjacency :math:`\bar A` and symmetrised; unlike
+      SemGConv's weights it is not masked by the skeleton, so it can connect
+      joints that are not neighbours (e.g. the two wrists).  No softmax: rows
+      need not sum to one, and weights may be negative.
 
-    Initialisation follows the authors' code: ``W`` and ``M`` Xavier-uniform
-    (gain 1.414), ``Q`` constant ``1e-6``.  ``weight_modulation=False`` fixes
-    ``M = 1``; ``affinity_modulation=False`` fixes ``Q = 0``.
+    ``normalization`` chooses :math:`\bar A`:
+
+    * ``"neighbours"`` (default, the authors' released ground-truth code and
+      its 38.25 mm checkpoint): each joint's neighbours share weight 1
+      (:math:`1/d_i` each, self-loops left out of the degree) and the joint
+      itself has weight 1;
+    * ``"row"``: :math:`D^{-1}A` with self-loops, every entry of row ``i``
+      equal to :math:`1/(d_i + 1)` (what this package used before it was
+      checked against the released checkpoint; the leaderboard's first
+      modulated-GCN runs were trained with it).
+
+    ``modulation_init``: ``"ones"`` (default, the released code: every joint
+    first passes its features on unscaled) or ``"xavier"`` (Xavier-uniform,
+    gain 1.414, as in the first version of the authors' repository).  ``W``
+    is Xavier-uniform (gain 1.414) and ``Q`` the constant ``1e-6`` in both.
+    ``weight_modulation=False`` fixes ``M = 1``; ``affinity_modulation=False``
+    fixes ``Q = 0``.
 
     Shapes: ``(B, K, C_in) -> (B, K, C_out)``.
     """
 
+    NORMALIZATIONS = ("neighbours", "row")
+    MODULATION_INITS = ("ones", "xavier")
+
     def __init__(self, in_features: int, out_features: int, adj: torch.Tensor, bias: bool = True,
-                 weight_modulation: bool = True, affinity_modulation: bool = True):
+                 weight_modulation: bool = True, affinity_modulation: bool = True,
+                 normalization: str = "neighbours", modulation_init: str = "ones"):
         super().__init__()
+        if normalization not in self.NORMALIZATIONS:
+            raise ValueError(f"ModulatedGraphConv: normalization must be one of {self.NORMALIZATIONS}, "
+                             f"got {normalization!r}")
+        if modulation_init not in self.MODULATION_INITS:
+            raise ValueError(f"ModulatedGraphConv: modulation_init must be one of {self.MODULATION_INITS}, "
+                             f"got {modulation_init!r}")
         adj = check_adjacency(adj)
         self.in_features, self.out_features, self.num_nodes = in_features, out_features, adj.shape[0]
-        self.register_buffer("adj_norm", normalize_adjacency(adj, "row"))
+        self.normalization, self.modulation_init = normalization, modulation_init
+        self.register_buffer("adj_norm", modulated_adjacency(adj, normalization))
         self.register_buffer("eye", torch.eye(self.num_nodes))
         self.weight = nn.Parameter(torch.empty(2, in_features, out_features))
         self.modulation = nn.Parameter(torch.empty(self.num_nodes, out_features)) if weight_modulation else None
@@ -323,7 +366,10 @@ class ModulatedGraphConv(nn.Module):
     def reset_parameters(self) -> None:
         nn.init.xavier_uniform_(self.weight, gain=1.414)
         if self.modulation is not None:
-            nn.init.xavier_uniform_(self.modulation, gain=1.414)
+            if self.modulation_init == "ones":
+                nn.init.ones_(self.modulation)
+            else:
+                nn.init.xavier_uniform_(self.modulation, gain=1.414)
         if self.affinity_offset is not None:
             nn.init.constant_(self.affinity_offset, 1e-6)
         _init_bias(self.bias, self.out_features)
@@ -345,7 +391,8 @@ class ModulatedGraphConv(nn.Module):
     def extra_repr(self) -> str:
         return (f"{self.in_features}, {self.out_features}, nodes={self.num_nodes}, "
                 f"weight_modulation={self.modulation is not None}, "
-                f"affinity_modulation={self.affinity_offset is not None}")
+                f"affinity_modulation={self.affinity_offset is not None}, "
+                f"normalization={self.normalization!r}, modulation_init={self.modulation_init!r}")
 
 
 #: Graph-convolution types selectable by name in the model builder.

@@ -205,9 +205,48 @@ def cmd_evaluate(args) -> int:
     print(f"{args.split}: MPJPE {res['mpjpe']:.2f} mm, P-MPJPE {res['p_mpjpe']:.2f} mm "
           f"(action-averaged, {res['num_poses']:,} poses{', flip-averaged' if args.flip_test else ''})")
     if args.json:
-        from .train import atomic_write_json
-        atomic_write_json(res, args.json)
+        atomic_write_json_with_provenance(res, args.json, checkpoint, data, device, getattr(args, "argv", []))
     return 0
+
+
+def atomic_write_json_with_provenance(res: dict, path, checkpoint, data, device, argv) -> None:
+    """``evaluate --json``: the numbers, and what produced them (checkpoint file and its SHA-256, data, hardware,
+    versions, the command)."""
+    import hashlib
+    import platform
+    import torch
+    from .train import _git_commit, _package_version, atomic_write_json, hardware_description
+    digest = hashlib.sha256(Path(checkpoint).read_bytes()).hexdigest()
+    meta = {k: v for k, v in getattr(data, "meta", {}).items() if isinstance(v, (str, int, float, bool, list))}
+    atomic_write_json({**res, "provenance": {
+        "checkpoint": Path(checkpoint).name, "checkpoint_sha256": digest,
+        "data": {"source": getattr(data, "source", ""), "test": len(data.test), "val": len(data.val), **meta,
+                 **({"settings": data.meta["settings"]} if isinstance(data.meta.get("settings"), dict) else {})},
+        "hardware": hardware_description(device),
+        "versions": {"semgcn": _package_version(), "torch": torch.__version__, "python": platform.python_version()},
+        "git_commit": _git_commit(), "command": shlex.join(["python", "-m", "semgcn", *_public_argv(argv)])}},
+        path)
+
+
+def _public_argv(argv) -> list:
+    """``argv`` with the values of path flags cut to what does not depend on this machine: ``--h36m PATH``,
+    the checkpoint's and the JSON file's names."""
+    out, take = [], None
+    for a in argv:
+        if take:
+            out.append("PATH" if take == "--h36m" else Path(a).name)
+            take = None
+            continue
+        flag, eq, value = a.partition("=")
+        if flag in ("--h36m", "--checkpoint", "--json"):
+            if eq:
+                out.append(f"{flag}={'PATH' if flag == '--h36m' else Path(value).name}")
+            else:
+                out.append(a)
+                take = a
+            continue
+        out.append(a)
+    return out
 
 
 def cmd_prepare(args) -> int:
@@ -559,6 +598,7 @@ def main(argv=None) -> int:
     argv = [a for a in argv if a != "--debug"]
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = argv
     if not getattr(args, "func", None):
         parser.print_help()
         return 0

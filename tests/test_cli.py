@@ -70,9 +70,22 @@ def test_evaluate_reuses_the_data_settings_of_the_checkpoint(tmp_path):
     assert "data settings stored with the checkpoint" in r.stderr
     scored = json.loads((tmp_path / "eval.json").read_text())
     assert scored["mpjpe"] == pytest.approx(record["test"]["mpjpe"], abs=1e-3)
+    import hashlib
+    prov = scored["provenance"]    # what produced the numbers, without this machine's paths
+    assert prov["checkpoint"] == "best.pt"
+    assert prov["checkpoint_sha256"] == hashlib.sha256((out / "best.pt").read_bytes()).hexdigest()
+    assert prov["command"] == "python -m semgcn evaluate --checkpoint best.pt --json eval.json"
+    assert prov["data"]["settings"]["source"] == "synthetic" and prov["hardware"] and prov["versions"]["torch"]
     r = _cli("train", *TINY[:4], "--epochs", "2", "--max-steps-per-epoch", "3", "--device", "cpu",
              "--synthetic-train", "800", "--out", str(out), "--resume")
     assert r.returncode == 2 and "trained on other data" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_public_argv_keeps_no_local_path():
+    from semgcn.__main__ import _public_argv
+    assert _public_argv(["evaluate", "--checkpoint", "/x/y/ckpt.pth", "--h36m", "/data/h36m", "--json=/t/e.json",
+                         "--flip-test"]) == ["evaluate", "--checkpoint", "ckpt.pth", "--h36m", "PATH",
+                                             "--json=e.json", "--flip-test"]
 
 
 def test_evaluate_a_shipped_experiment_by_name():

@@ -205,7 +205,9 @@ def cmd_evaluate(args) -> int:
     print(f"{args.split}: MPJPE {res['mpjpe']:.2f} mm, P-MPJPE {res['p_mpjpe']:.2f} mm "
           f"(action-averaged, {res['num_poses']:,} poses{', flip-averaged' if args.flip_test else ''})")
     if args.json:
-        atomic_write_json_with_provenance(res, args.json, checkpoint, data, device, getattr(args, "argv", []))
+        from .models import count_parameters
+        atomic_write_json_with_provenance({**res, "parameters": count_parameters(model)}, args.json, checkpoint,
+                                          data, device, getattr(args, "argv", []))
     return 0
 
 
@@ -217,9 +219,15 @@ def atomic_write_json_with_provenance(res: dict, path, checkpoint, data, device,
     import torch
     from .train import _git_commit, _package_version, atomic_write_json, hardware_description
     digest = hashlib.sha256(Path(checkpoint).read_bytes()).hexdigest()
+    from .train import load_checkpoint
+    ckpt = load_checkpoint(checkpoint)
+    # Numbers the file itself states (e.g. the released modulated GCN's epoch, step and its own test error).
+    stated = {k: v for k, v in ckpt.items() if isinstance(k, str) and type(v) in (int, float)} \
+        if isinstance(ckpt, dict) else {}
     meta = {k: v for k, v in getattr(data, "meta", {}).items() if isinstance(v, (str, int, float, bool, list))}
     atomic_write_json({**res, "provenance": {
         "checkpoint": Path(checkpoint).name, "checkpoint_sha256": digest,
+        **({"checkpoint_states": stated} if stated else {}),
         "data": {"source": getattr(data, "source", ""), "test": len(data.test), "val": len(data.val), **meta,
                  **({"settings": data.meta["settings"]} if isinstance(data.meta.get("settings"), dict) else {})},
         "hardware": hardware_description(device),

@@ -27,13 +27,15 @@ it (``history["cpu_seconds"]``, training plus validation).
 """
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 from typing import Mapping, Sequence
 
 from . import experiments as _experiments
 from . import report as _report
 
-__all__ = ["PUBLISHED", "OURS", "OURS_TEST_SELECTED", "load_run", "plot_leaderboard", "plot_time_to_accuracy", "plot_model_selection", "SEED_EXPERIMENTS", "seed_summary", "seed_table_markdown", "difference", "CLAIMS", "published_difference", "claim_report", "time_to_accuracy", "cpu_seconds_per_step",
+__all__ = ["PUBLISHED", "OURS", "OURS_TEST_SELECTED", "SCORED_ELSEWHERE", "load_run", "plot_leaderboard", "plot_time_to_accuracy", "plot_model_selection", "SEED_EXPERIMENTS", "seed_summary", "seed_table_markdown", "difference", "CLAIMS", "published_difference", "claim_report", "time_to_accuracy", "cpu_seconds_per_step",
            "leaderboard_rows", "leaderboard_markdown", "time_to_accuracy_rows", "time_to_accuracy_markdown"]
 
 # Published numbers, Human3.6M, typed once.  p1/p2: Protocol #1 / #2 in mm; "gt": ground-truth 2D inputs,
@@ -64,10 +66,12 @@ PUBLISHED = [
     dict(method="Modulated GCN (paper)", source="Zou & Tang, ICCV 2021", cite="Zou & Tang 2021", params="0.29M",
          p1_gt=37.4, p2_gt=None, p1_det=None, p2_det=None, detector=None, joints=16,
          selection="test", flip_train=False, flip_test=False, refinement=False, epochs="not stated"),
+    # Epochs: the checkpoint's own entry (epoch 6, step 146,232 of batch 64), not the README's 50 (the training
+    # its script runs; the file kept the epoch with the lowest test error).
     dict(method="Modulated GCN (released checkpoint)", source="github.com/ZhimingZo/Modulated-GCN, README",
          cite="Modulated-GCN README",
          params="0.29M", p1_gt=38.25, p2_gt=30.06, p1_det=None, p2_det=None, detector=None, joints=16,
-         selection="test", flip_train=False, flip_test=False, refinement=False, epochs=50),
+         selection="test", flip_train=False, flip_test=False, refinement=False, epochs=6),
 ]
 
 # Our rows: (label, experiment with ground-truth 2D, experiment with detections or None).
@@ -88,12 +92,16 @@ OURS = [
     ("GAT", "h36m-gat", None),
     ("FC (Martinez et al.)", "h36m-fc", "h36m-sh-fc"),
     ("FC, one-hour recipe", "h36m-fc-1h", None),
-    ("Modulated GCN, fast recipe (first try)", "h36m-modulated-gcn-fast", None),
-    ("Modulated GCN, one-hour recipe", "h36m-modulated-gcn-1h", None),
-    ("Modulated GCN, one-hour recipe after a warm-up epoch", "h36m-modulated-gcn-warmup-1h", None),
-    ("Modulated GCN + flips, one-hour recipe", "h36m-modulated-gcn-flip-1h", None),
-    ("Modulated GCN, 30 epochs", "h36m-modulated-gcn-long", None),
-    ("Modulated GCN, 6 epochs of every 50 fps frame", "h36m-modulated-gcn-allframes", None),
+    # The modulated GCN as its authors released it (M from ones, each joint's own weight 1), then the package's
+    # first version of the layer (M from random values, D^-1 A with self-loops; semgcn.experiments._MGCN_FIRST).
+    ("Modulated GCN, one-hour recipe", "h36m-modulated-gcn-released-1h", None),
+    ("Modulated GCN, the authors' recipe for 6 epochs", "h36m-modulated-gcn-released-authors", None),
+    ("Modulated GCN (first version), fast recipe (first try)", "h36m-modulated-gcn-fast", None),
+    ("Modulated GCN (first version), one-hour recipe", "h36m-modulated-gcn-1h", None),
+    ("Modulated GCN (first version), one-hour recipe after a warm-up epoch", "h36m-modulated-gcn-warmup-1h", None),
+    ("Modulated GCN (first version) + flips, one-hour recipe", "h36m-modulated-gcn-flip-1h", None),
+    ("Modulated GCN (first version), 30 epochs", "h36m-modulated-gcn-long", None),
+    ("Modulated GCN (first version), 6 epochs of every 50 fps frame", "h36m-modulated-gcn-allframes", None),
     ("SemGCN + flips", "h36m-semgcn-flip", None),
     ("SemGCN + flips, one-hour recipe", "h36m-semgcn-flip-1h", None),
     ("SemGCN w/o non-local + flips", "h36m-semgcn-no-nonlocal-flip", None),
@@ -104,13 +112,22 @@ OURS = [
 # of h36m-modulated-gcn-1h again (the same validation curve), whose validation choice is already a row.
 # (h36m-modulated-gcn-step-monitor, 12 epochs far from converged, measures the protocol on the leaderboard
 # page's model-selection figure; it is not a row.)
-OURS_TEST_SELECTED = [("Modulated GCN, one-hour recipe, epoch chosen on S9/S11", "h36m-modulated-gcn-1h-monitor")]
+OURS_TEST_SELECTED = [
+    ("Modulated GCN (first version), one-hour recipe, epoch chosen on S9/S11", "h36m-modulated-gcn-1h-monitor"),
+    ("Modulated GCN, the authors' recipe for 6 epochs, epoch chosen on S9/S11", "h36m-modulated-gcn-released-authors"),
+]
+
+# Networks trained elsewhere and scored by this package (``python -m semgcn evaluate --checkpoint FILE --json``):
+# (label, record under results/, who trained it).  The modulated GCN's released checkpoint: its epoch was chosen
+# on the test subjects by the authors' script.
+SCORED_ELSEWHERE = [("Modulated GCN, released checkpoint scored by us",
+                     "analysis/modulated-gcn-released-checkpoint.json", "Modulated-GCN README")]
 
 # The experiments trained with several seeds: the one-hour recipe of every Table 1 row, of the ST-GCN-style
 # and FC rows and of the modulated GCN, and SemGCN's with one warm-up epoch and with flips
 # (``python -m semgcn experiment NAME --seed N``).
-SEED_EXPERIMENTS = [f"h36m-{m}-1h" for m in (*_experiments._SEED_ROWS, "modulated-gcn", "semgcn-warmup",
-                                             "semgcn-flip")]
+SEED_EXPERIMENTS = [f"h36m-{m}-1h" for m in (*_experiments._SEED_ROWS, "modulated-gcn-released", "modulated-gcn",
+                                             "semgcn-warmup", "semgcn-flip")]
 
 
 def seed_summary(name: str, metric: str = "mpjpe", results_dir=None) -> dict | None:
@@ -169,7 +186,9 @@ CLAIMS = [
     ("SemGConv vs vanilla (ResGCN - w/o non-local)", "h36m-resgcn-1h", "h36m-semgcn-no-nonlocal-1h"),
     ("SemGConv vs edge mask (ST-GCN-style - w/o non-local)", "h36m-stgcn-1h", "h36m-semgcn-no-nonlocal-1h"),
     ("a graph vs none (FC - SemGCN)", "h36m-fc-1h", "h36m-semgcn-1h"),
-    ("modulated GCN (SemGCN - modulated GCN)", "h36m-semgcn-1h", "h36m-modulated-gcn-1h"),
+    ("modulated GCN (SemGCN - modulated GCN)", "h36m-semgcn-1h", "h36m-modulated-gcn-released-1h"),
+    ("the modulated GCN's released layer (first version - released)", "h36m-modulated-gcn-1h",
+     "h36m-modulated-gcn-released-1h"),
     ("a warm-up epoch (SemGCN - SemGCN after a warm-up epoch)", "h36m-semgcn-1h", "h36m-semgcn-warmup-1h"),
     ("flips (SemGCN - SemGCN + flips)", "h36m-semgcn-1h", "h36m-semgcn-flip-1h"),
     ("non-local blocks, paper recipe", "h36m-semgcn-no-nonlocal", "h36m-semgcn"),
@@ -386,6 +405,17 @@ def leaderboard_rows(results_dir=None) -> list:
             selection=f"test ⚠ (epoch {chosen['epoch']})",
             epochs=str(cfg["epochs"]), seeds="1", source=f"{name} (test_selected_on_test)",
             p1_gt_mean=chosen["mpjpe"], p1_gt_sd=None, test_selected=True))
+    for label, rel, cite in SCORED_ELSEWHERE:
+        rec = _load_scored(rel, results_dir)
+        if rec is None:
+            continue
+        epoch = rec["provenance"].get("checkpoint_states", {}).get("epoch")
+        rows.append(dict(
+            method=label, ours=False, experiment=None, params=f"{rec['parameters'] / 1e6:.2f}M",
+            p1_gt=f"{rec['mpjpe']:.1f}", p2_gt=f"{rec['p_mpjpe']:.1f}", p1_det="–", p2_det="–", detector=None,
+            joints=16, selection="test ⚠", flips="no/no", refinement="no", epochs="–" if epoch is None else str(epoch),
+            seeds="1", source=f"{cite}; scored: results/{rel}", p1_gt_mean=rec["mpjpe"], p1_gt_sd=None,
+            test_selected=True))
     for p in PUBLISHED:
         rows.append(dict(
             method=p["method"], ours=False, experiment=None, params=p["params"],
@@ -398,6 +428,19 @@ def leaderboard_rows(results_dir=None) -> list:
             epochs="–" if p["epochs"] == "not stated" else str(p["epochs"]), seeds="–", source=p["cite"], p1_gt_mean=p["p1_gt"],
             p1_gt_sd=None, test_selected=p["selection"] == "test"))
     return rows
+
+
+def _load_scored(rel: str, results_dir=None) -> dict | None:
+    """An ``evaluate --json`` record under ``results/`` (``None`` when absent; one-line error when malformed)."""
+    path = Path(results_dir or _experiments.RESULTS_DIR) / rel
+    if not path.is_file():
+        return None
+    try:
+        rec = json.loads(path.read_text())
+        float(rec["mpjpe"]), float(rec["p_mpjpe"]), int(rec["parameters"]), dict(rec["provenance"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{path}: not a record of `python -m semgcn evaluate --json` ({exc!r})") from None
+    return rec
 
 
 def leaderboard_markdown(results_dir=None, sort: bool = True) -> str:

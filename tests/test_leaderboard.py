@@ -162,3 +162,22 @@ def test_model_selection_plot_marks_both_choices_and_refuses_an_unmonitored_reco
     ax = lb.plot_model_selection(record)
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "chosen on validation: epoch 2, test 41.0 mm" in labels and "chosen on test: epoch 3, 39.5 mm" in labels
+
+
+def test_a_checkpoint_scored_by_evaluate_is_a_row_marked_with_its_own_selection(tmp_path):
+    """The modulated GCN's released checkpoint scored by `evaluate --json`: a row not of ours, chosen on the test
+    subjects by its authors' script, its epoch read from the numbers the file states; a malformed record is
+    refused in one line naming it."""
+    label, rel, _ = lb.SCORED_ELSEWHERE[0]
+    assert label not in [r["method"] for r in lb.leaderboard_rows(tmp_path)]   # absent: no row
+    (tmp_path / rel).parent.mkdir(parents=True)
+    (tmp_path / rel).write_text(json.dumps({"mpjpe": 38.03, "p_mpjpe": 29.98, "parameters": 287923,
+                                            "provenance": {"checkpoint_states": {"epoch": 6, "step": 146232}}}))
+    row = next(r for r in lb.leaderboard_rows(tmp_path) if r["method"] == label)
+    assert (row["ours"], row["p1_gt"], row["p2_gt"], row["params"], row["epochs"], row["selection"]) == (
+        False, "38.0", "30.0", "0.29M", "6", "test ⚠")
+    assert row["test_selected"] and rel in row["source"]
+    (tmp_path / rel).write_text(json.dumps({"mpjpe": 38.0}))
+    with pytest.raises(ValueError, match="not a record of `python -m semgcn evaluate --json`") as err:
+        lb.leaderboard_rows(tmp_path)
+    assert "\n" not in str(err.value)

@@ -35,7 +35,7 @@ from typing import Mapping, Sequence
 from . import experiments as _experiments
 from . import report as _report
 
-__all__ = ["PUBLISHED", "OURS", "OURS_TEST_SELECTED", "SCORED_ELSEWHERE", "load_run", "plot_leaderboard", "plot_time_to_accuracy", "plot_model_selection", "SEED_EXPERIMENTS", "seed_summary", "seed_table_markdown", "difference", "CLAIMS", "published_difference", "claim_report", "time_to_accuracy", "cpu_seconds_per_step",
+__all__ = ["PUBLISHED", "OURS", "OURS_TEST_SELECTED", "SCORED_ELSEWHERE", "load_scored", "load_run", "plot_leaderboard", "plot_time_to_accuracy", "plot_model_selection", "SEED_EXPERIMENTS", "seed_summary", "seed_table_markdown", "difference", "CLAIMS", "published_difference", "claim_report", "time_to_accuracy", "cpu_seconds_per_step",
            "leaderboard_rows", "leaderboard_markdown", "time_to_accuracy_rows", "time_to_accuracy_markdown"]
 
 # Published numbers, Human3.6M, typed once.  p1/p2: Protocol #1 / #2 in mm; "gt": ground-truth 2D inputs,
@@ -192,7 +192,7 @@ CLAIMS = [
     ("a warm-up epoch (SemGCN - SemGCN after a warm-up epoch)", "h36m-semgcn-1h", "h36m-semgcn-warmup-1h"),
     ("flips (SemGCN - SemGCN + flips)", "h36m-semgcn-1h", "h36m-semgcn-flip-1h"),
     ("non-local blocks, paper recipe", "h36m-semgcn-no-nonlocal", "h36m-semgcn"),
-    ("modulated GCN, first fast recipe", "h36m-semgcn-fast", "h36m-modulated-gcn-fast"),
+    ("modulated GCN (first version), first fast recipe", "h36m-semgcn-fast", "h36m-modulated-gcn-fast"),
 ]
 
 
@@ -406,7 +406,7 @@ def leaderboard_rows(results_dir=None) -> list:
             epochs=str(cfg["epochs"]), seeds="1", source=f"{name} (test_selected_on_test)",
             p1_gt_mean=chosen["mpjpe"], p1_gt_sd=None, test_selected=True))
     for label, rel, cite in SCORED_ELSEWHERE:
-        rec = _load_scored(rel, results_dir)
+        rec = load_scored(rel, results_dir)
         if rec is None:
             continue
         epoch = rec["provenance"].get("checkpoint_states", {}).get("epoch")
@@ -430,7 +430,7 @@ def leaderboard_rows(results_dir=None) -> list:
     return rows
 
 
-def _load_scored(rel: str, results_dir=None) -> dict | None:
+def load_scored(rel: str, results_dir=None) -> dict | None:
     """An ``evaluate --json`` record under ``results/`` (``None`` when absent; one-line error when malformed)."""
     path = Path(results_dir or _experiments.RESULTS_DIR) / rel
     if not path.is_file():

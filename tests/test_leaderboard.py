@@ -150,6 +150,13 @@ def test_a_monitored_run_adds_its_test_selected_epoch_as_a_marked_row_of_ours(tm
     matplotlib.use("Agg")
     ax = lb.plot_leaderboard(results_dir=tmp_path)
     assert "ours, epoch chosen on the test subjects" in [t.get_text() for t in ax.get_legend().get_texts()]
+    # a second seed: the row pools both (mean ± sd), lists each seed's chosen epoch and counts the seeds
+    _ship(tmp_path, name + "-seed1", {**_record(name, 1, 41.0),
+                                      "test_selected_on_test": {"epoch": 5, "mpjpe": 39.9, "p_mpjpe": 31.2}})
+    row = next(r for r in lb.leaderboard_rows(tmp_path) if r["ours"] and r.get("test_selected"))
+    assert (row["p1_gt"], row["p2_gt"], row["selection"], row["seeds"]) == ("39.4 ± 0.7", "30.7 ± 0.7",
+                                                                             "test ⚠ (epochs 7, 5)", "2")
+    assert row["p1_gt_mean"] == 39.4 and abs(row["p1_gt_sd"] - 0.7071) < 1e-3
 
 
 def test_model_selection_plot_marks_both_choices_and_refuses_an_unmonitored_record():

@@ -96,6 +96,7 @@ OURS = [
     # first version of the layer (M from random values, D^-1 A with self-loops; semgcn.experiments._MGCN_FIRST).
     ("Modulated GCN, one-hour recipe", "h36m-modulated-gcn-released-1h", None),
     ("Modulated GCN, the authors' recipe for 6 epochs", "h36m-modulated-gcn-released-authors", None),
+    ("Modulated GCN + flips, the authors' recipe for 6 epochs", "h36m-modulated-gcn-released-authors-flip", None),
     ("Modulated GCN (first version), fast recipe (first try)", "h36m-modulated-gcn-fast", None),
     ("Modulated GCN (first version), one-hour recipe", "h36m-modulated-gcn-1h", None),
     ("Modulated GCN (first version), one-hour recipe after a warm-up epoch", "h36m-modulated-gcn-warmup-1h", None),
@@ -115,6 +116,8 @@ OURS = [
 OURS_TEST_SELECTED = [
     ("Modulated GCN (first version), one-hour recipe, epoch chosen on S9/S11", "h36m-modulated-gcn-1h-monitor"),
     ("Modulated GCN, the authors' recipe for 6 epochs, epoch chosen on S9/S11", "h36m-modulated-gcn-released-authors"),
+    ("Modulated GCN + flips, the authors' recipe for 6 epochs, epoch chosen on S9/S11",
+     "h36m-modulated-gcn-released-authors-flip"),
 ]
 
 # Networks trained elsewhere and scored by this package (``python -m semgcn evaluate --checkpoint FILE --json``):

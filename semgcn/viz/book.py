@@ -317,12 +317,12 @@ def sync_install_cells(book_dir="book", config_path="_config.yml", write: bool =
 
 
 #: Printed output wraps at the text column instead of scrolling sideways (the
-#: book's "page fits" rule); code keeps its lines.  A long name in a table's
-#: code span (a run name, a command) may break at its hyphens and spaces (Sphinx keeps
-#: span.pre on one line otherwise), so the table fits.
+#: book's "page fits" rule); code keeps its lines.  A long inline code span (a
+#: run name, a command) may break at its hyphens and spaces, so a table or a
+#: line of text fits a phone (Sphinx keeps span.pre on one line otherwise).
 _BOOK_CSS = """/* semgcn.viz.book */
 div.cell_output pre, div.output pre { white-space: pre-wrap; overflow-wrap: anywhere; }
-table code, table code span.pre { white-space: normal; }
+code.literal, code.literal span.pre { white-space: normal; }
 """
 
 

@@ -143,10 +143,16 @@ def seed_summary(name: str, metric: str = "mpjpe", results_dir=None) -> dict | N
     values = [float(r["test"][metric]) for r in records if metric in r["test"]]
     if not values:
         return None
-    n, stat = len(values), _report.mean_std(values)
+    return {**_summary(values), "seeds": [r["config"]["seed"] for r in records]}
+
+
+def _summary(values: Sequence[float]) -> dict:
+    """``n``, ``values``, ``mean``, ``sd`` (sample standard deviation, ``None`` for one value) and ``se`` of
+    several seeds' numbers."""
+    n, stat = len(values), _report.mean_std([float(v) for v in values])
     sd = stat["std"] if n > 1 else None
-    return {"n": n, "values": values, "seeds": [r["config"]["seed"] for r in records], "mean": stat["mean"],
-            "sd": sd, "se": sd / math.sqrt(n) if sd is not None else None}
+    return {"n": n, "values": stat["values"], "mean": stat["mean"], "sd": sd,
+            "se": sd / math.sqrt(n) if sd is not None else None}
 
 
 def seed_table_markdown(names: Sequence[str] | None = None, results_dir=None) -> str:
@@ -377,12 +383,6 @@ def _our_protocol(record: Mapping) -> dict:
                 flips=f"{_yes(cfg.get('augment_flip'))}/{_yes(cfg.get('flip_test'))}", refinement="no")
 
 
-def _chosen_summary(values: Sequence[float]) -> dict:
-    """Several seeds' numbers as :func:`_pm` takes them: mean, sample standard deviation (``None`` for one value)."""
-    stat = _report.mean_std([float(v) for v in values])
-    return {"mean": stat["mean"], "sd": stat["std"] if len(values) > 1 else None, "values": stat["values"]}
-
-
 def leaderboard_rows(results_dir=None) -> list:
     """Our shipped rows (seeds pooled) and the published rows, one dict each,
     with the same keys: ``method``, ``ours``, ``params``, ``p1_gt``, ``p2_gt``,
@@ -410,7 +410,7 @@ def leaderboard_rows(results_dir=None) -> list:
         if not records:
             continue
         chosen = [r["test_selected_on_test"] for r in records]
-        p1, p2 = (_chosen_summary([c[m] for c in chosen]) for m in ("mpjpe", "p_mpjpe"))
+        p1, p2 = (_summary([c[m] for c in chosen]) for m in ("mpjpe", "p_mpjpe"))
         epochs = ", ".join(str(c["epoch"]) for c in chosen)
         rows.append(dict(
             method=label, ours=True, experiment=name, **_our_protocol(records[0]),

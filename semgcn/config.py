@@ -26,10 +26,11 @@ _RANGES = [
     ("bone_weight", (0, True), (_INF, False), False),
     ("l1_weight", (0, True), (1, True), False),
     ("warmup_epochs", (0, True), (_INF, False), False),
+    ("anneal_epochs", (0, True), (_INF, False), False),
     ("seed", (0, True), (2 ** 63, False), False),
 ]
 _INTEGERS = {"epochs", "batch_size", "eval_batch_size", "max_steps_per_epoch", "lr_decay_steps",
-             "plateau_patience", "seed"}
+             "plateau_patience", "seed", "anneal_epochs"}
 
 
 @dataclass
@@ -48,6 +49,14 @@ class TrainConfig:
     only) first raises the rate linearly from ``lr / warm-up steps`` to ``lr``
     over that many epochs, then the cosine runs over the remaining steps.
 
+    ``anneal_epochs`` (``lr_schedule="step"`` or ``"none"``) lets the rate of
+    the last that many epochs fall linearly from the schedule's rate to zero
+    (step by step, reaching ``rate / annealing steps`` on the last step); the
+    epochs before are unchanged, so a run that has not reached its annealing
+    can be resumed with other ``epochs`` and ``anneal_epochs`` (e.g. a 6-epoch
+    run continued by one annealed epoch equals a 7-epoch run with
+    ``anneal_epochs=1`` from the start).
+
     ``monitor_test`` also scores the test split after every epoch, into the
     history's ``test_mpjpe`` and ``test_p_mpjpe``; the run still selects its
     epoch on the validation split.  The record then says, as
@@ -63,6 +72,7 @@ class TrainConfig:
     lr: float = 1e-3
     lr_schedule: str = "step"          # "step" (official), "plateau" (paper), "cosine" (fast recipe), "none"
     warmup_epochs: float = 0.0         # cosine only: linear warm-up over this many epochs (may be fractional)
+    anneal_epochs: int = 0             # step/none: the last N epochs' rate falls linearly to zero
     lr_decay_steps: int = 100_000
     lr_gamma: float = 0.96
     plateau_factor: float = 0.5
@@ -105,6 +115,11 @@ class TrainConfig:
                              f"{self.lr_schedule!r} with warmup_epochs={self.warmup_epochs!r}")
         if self.warmup_epochs and self.warmup_epochs >= self.epochs:
             raise ValueError(f"warmup_epochs must be below epochs ({self.epochs}), got {self.warmup_epochs!r}")
+        if self.anneal_epochs and self.lr_schedule not in ("step", "none"):
+            raise ValueError(f"anneal_epochs applies to lr_schedule='step' or 'none' only, got lr_schedule="
+                             f"{self.lr_schedule!r} with anneal_epochs={self.anneal_epochs!r}")
+        if self.anneal_epochs > self.epochs:
+            raise ValueError(f"anneal_epochs must be at most epochs ({self.epochs}), got {self.anneal_epochs!r}")
         if self.init_from is not None and (not isinstance(self.init_from, str) or not self.init_from.strip()):
             raise ValueError(f"init_from must be an experiment name or a checkpoint path, got {self.init_from!r}")
         for name in ("amp", "compile", "augment_flip", "flip_test", "monitor_test"):

@@ -406,6 +406,20 @@ def prepare_run_dir(out_dir, resume: bool = False, overwrite: bool = False) -> P
     return out_dir
 
 
+def resume_conflicts(saved_config: dict, done: int, config: TrainConfig) -> dict:
+    """The settings, ``{name: (saved, requested)}``, that forbid continuing a
+    run saved after epoch ``done`` with ``saved_config`` under ``config`` (empty:
+    it may continue, and the result equals a run started with ``config``)."""
+    defaults = TrainConfig().to_dict()  # options added later than the checkpoint had their default
+    saved = {k: saved_config.get(k, defaults[k]) for k in defaults}
+    diff = {k: (saved[k], v) for k, v in config.to_dict().items() if saved[k] != v and k != "eval_batch_size"}
+    if (config.lr_schedule != "cosine" and done <= saved["epochs"] - saved["anneal_epochs"]
+            and done <= config.epochs - config.anneal_epochs):
+        diff.pop("epochs", None)
+        diff.pop("anneal_epochs", None)
+    return diff
+
+
 def train(config: TrainConfig, data, out_dir: str | os.PathLike, resume: bool = False, progress: bool | str = True,
           command: str | None = None, stop_after_epoch: int | None = None, overwrite: bool = False) -> dict:
     """Train ``config.model`` on ``data`` (a :class:`~semgcn.data.PoseData`)
@@ -468,22 +482,21 @@ def _train(config, data, out_dir, resume, progress, command, stop_after_epoch) -
     ckpt_path = out_dir / "checkpoint.pt"
     if resume and ckpt_path.exists():
         ckpt = load_checkpoint(ckpt_path, map_location=device)
-        # The number of epochs may change on resume (extend or shorten a run): no
-        # schedule depends on it, so the result equals a run started with the new value.
-        # The inference chunk size changes nothing but float rounding (its default changed once).
-        defaults = TrainConfig().to_dict()  # options added later than the checkpoint had their default
-        free = ("eval_batch_size",) if config.lr_schedule == "cosine" else ("epochs", "eval_batch_size")
-        diff = {k: (ckpt["config"].get(k, defaults[k]), v) for k, v in config.to_dict().items()
-                if ckpt["config"].get(k, defaults[k]) != v and k not in free}
+        # The number of epochs may change on resume (extend or shorten a run): no schedule but
+        # the cosine and the final annealing depends on it, so while neither the saved run nor
+        # the requested one has begun annealing, the result equals a run started with the new
+        # values.  The inference chunk size changes nothing but float rounding (its default changed once).
+        done = ckpt["state"]["epoch"]
+        if done > config.epochs:
+            raise ValueError(f"cannot resume {ckpt_path} with epochs={config.epochs}: it has already "
+                             f"trained {done} epochs")
+        diff = resume_conflicts(ckpt["config"], done, config)
         if diff:
             raise ValueError(f"cannot resume {ckpt_path}: its configuration differs (saved, requested): {diff}")
         saved_data = (ckpt.get("meta") or {}).get("data")
         if saved_data and settings and not same_data_settings(saved_data, settings):
             raise ValueError(f"cannot resume {ckpt_path}: it was trained on other data (saved {saved_data}, "
                              f"requested {settings})")
-        if ckpt["state"]["epoch"] > config.epochs:
-            raise ValueError(f"cannot resume {ckpt_path} with epochs={config.epochs}: it has already "
-                             f"trained {ckpt['state']['epoch']} epochs")
         model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
         history, state = ckpt["history"], ckpt["state"]
@@ -507,6 +520,8 @@ def _train(config, data, out_dir, resume, progress, command, stop_after_epoch) -
         steps_per_epoch = min(steps_per_epoch, config.max_steps_per_epoch)
     total_steps = config.epochs * steps_per_epoch
     warmup_steps = min(round(config.warmup_epochs * steps_per_epoch), total_steps)
+    anneal_steps = config.anneal_epochs * steps_per_epoch
+    anneal_start = total_steps - anneal_steps
     lines = progress == "lines" and rank == 0
     show = bool(progress) and not lines and rank == 0
     epochs_bar = tqdm(total=config.epochs, initial=state["epoch"], desc=f"{config.model}", unit="epoch",
@@ -524,8 +539,14 @@ def _train(config, data, out_dir, resume, progress, command, stop_after_epoch) -
         bar = tqdm(batches, desc=f"epoch {epoch}/{config.epochs}", leave=False, disable=not show,
                    unit="batch", dynamic_ncols=True, mininterval=1.0)
         for i, idx in enumerate(bar):
-            if config.lr_schedule == "step" and state["step"] % config.lr_decay_steps == 0:
+            annealing = anneal_steps and state["step"] >= anneal_start
+            if config.lr_schedule == "step" and (annealing or state["step"] % config.lr_decay_steps == 0):
                 state["lr"] = config.lr * config.lr_gamma ** (state["step"] // config.lr_decay_steps)
+                if annealing:  # linearly to zero over the last anneal_epochs
+                    state["lr"] *= (total_steps - state["step"]) / anneal_steps
+                _set_lr(optimizer, state["lr"])
+            elif config.lr_schedule == "none" and annealing:
+                state["lr"] = config.lr * (total_steps - state["step"]) / anneal_steps
                 _set_lr(optimizer, state["lr"])
             elif config.lr_schedule == "cosine":
                 state["lr"] = cosine_lr(config.lr, state["step"], total_steps, warmup_steps)

@@ -151,6 +151,37 @@ def test_other_seeds_train_apart_and_ship_records_only(tmp_path, monkeypatch):
         run_experiment(exp.name, seed=-1, **kw)
 
 
+def test_an_experiment_continues_its_parent_run_exactly(tmp_path, monkeypatch):
+    """``continues``: a recipe whose first epochs are another experiment's starts from that
+    run's checkpoint (same seed) and ends where a run from scratch ends."""
+    import dataclasses
+    from semgcn import experiments
+    parent = _tiny(monkeypatch, eval_data=None)
+    parent = dataclasses.replace(parent, train={**parent.train, "lr_schedule": "step"})
+    child = dataclasses.replace(parent, name="synthetic-tiny-anneal", continues=parent.name,
+                                train={**parent.train, "epochs": 2, "anneal_epochs": 1})
+    monkeypatch.setitem(experiments.EXPERIMENTS, parent.name, parent)
+    monkeypatch.setitem(experiments.EXPERIMENTS, child.name, child)
+    kw = dict(progress=False, device="cpu")
+    first = run_experiment(parent.name, runs_dir=tmp_path / "runs", **kw)
+    run_experiment(parent.name, runs_dir=tmp_path / "runs", seed=2, **kw)
+    cont = run_experiment(child.name, runs_dir=tmp_path / "runs", **kw)
+    assert cont["experiment"]["continued_from"] == {"run": parent.name, "epoch": 1}
+    assert cont["history"]["cpu_seconds"][0] == first["history"]["cpu_seconds"][0]   # the parent's epoch
+    fresh = run_experiment(child.name, runs_dir=tmp_path / "alone", **kw)             # no parent run there
+    assert "continued_from" not in fresh["experiment"]
+    assert fresh["history"]["val_mpjpe"] == cont["history"]["val_mpjpe"]
+    assert fresh["test"]["mpjpe"] == cont["test"]["mpjpe"]
+    other = run_experiment(child.name, runs_dir=tmp_path / "runs", seed=2, **kw)
+    assert other["experiment"]["continued_from"] == {"run": f"{parent.name}-seed2", "epoch": 1}
+    # a parent that trained into the annealed epoch is not continued: the child starts over
+    longer = dataclasses.replace(parent, train={**parent.train, "epochs": 2})
+    monkeypatch.setitem(experiments.EXPERIMENTS, parent.name, longer)
+    run_experiment(parent.name, runs_dir=tmp_path / "long", **kw)
+    over = run_experiment(child.name, runs_dir=tmp_path / "long", **kw)
+    assert "continued_from" not in over["experiment"] and over["test"]["mpjpe"] == fresh["test"]["mpjpe"]
+
+
 def test_split_seed_name_knows_registered_experiments_only():
     from semgcn.experiments import split_seed_name
     assert split_seed_name("h36m-semgcn-1h-seed2") == ("h36m-semgcn-1h", 2)

@@ -218,6 +218,35 @@ def test_cosine_warmup_rises_linearly_then_follows_the_cosine(tmp_path):
         TrainConfig(lr_schedule="cosine", warmup_epochs="x")
 
 
+def test_final_annealing_falls_linearly_to_zero_and_continues_an_unannealed_run(tmp_path):
+    """anneal_epochs: the last epochs' rate falls linearly to zero; a finished run
+    without annealing continued by one annealed epoch equals the annealed run."""
+    data, cfg = fake_data(), {**SMALL, "lr_schedule": "step", "anneal_epochs": 1}
+    full = train(TrainConfig(**cfg), data, tmp_path / "full", progress=False)
+    # 8 steps per epoch, 24 in all, annealing over steps 16-23: step 23's rate is 1e-3 * 1/8
+    assert full["history"]["lr"] == pytest.approx([1e-3, 1e-3, 1e-3 / 8])
+    train(TrainConfig(**{**cfg, "epochs": 2, "anneal_epochs": 0}), data, tmp_path / "ext", progress=False)
+    cont = train(TrainConfig(**cfg), data, tmp_path / "ext", resume=True, progress=False)
+    a = load_checkpoint(tmp_path / "full" / "checkpoint.pt")["model"]
+    b = load_checkpoint(tmp_path / "ext" / "checkpoint.pt")["model"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert cont["history"]["val_mpjpe"] == full["history"]["val_mpjpe"]
+    # once annealed, a run cannot be extended (its last epoch would differ)
+    with pytest.raises(ValueError, match="configuration differs.*epochs"):
+        train(TrainConfig(**{**cfg, "epochs": 4}), data, tmp_path / "ext", resume=True, progress=False)
+    # with no schedule, the constant rate is annealed the same way
+    flat = train(TrainConfig(**{**cfg, "epochs": 2, "lr_schedule": "none"}), data, tmp_path / "none",
+                 progress=False)
+    assert flat["history"]["lr"] == pytest.approx([1e-3, 1e-3 / 8])
+    assert "--anneal-epochs" in TrainConfig(**cfg).cli_args()
+    with pytest.raises(ValueError, match="anneal_epochs applies to lr_schedule='step' or 'none' only"):
+        TrainConfig(lr_schedule="cosine", anneal_epochs=1)
+    with pytest.raises(ValueError, match=r"anneal_epochs must be at most epochs \(2\)"):
+        TrainConfig(epochs=2, anneal_epochs=3)
+    with pytest.raises(ValueError, match="anneal_epochs must be an integer, got 0.5"):
+        TrainConfig(anneal_epochs=0.5)
+
+
 def test_l1_weight_trains_with_the_mixed_loss(tmp_path, monkeypatch):
     """l1_weight reaches the loss of every training step (the modulated GCN's 0.9 MSE + 0.1 L1)."""
     import semgcn.train as engine

@@ -123,6 +123,8 @@ _FLAG_HELP = {"eval_batch_size": "poses per forward pass at validation and test 
                                  "8192 on a GPU)",
               "max_steps_per_epoch": "stop every epoch after this many steps (default: none; for smoke runs)",
               "max_grad_norm": "gradient clipping norm, 0 for none (default: 1.0)",
+              "anneal_epochs": "the rate falls linearly to zero over this many final epochs (lr schedules step and "
+                               "none; default: 0)",
               "monitor_test": "also score the test split after every epoch; the epoch is still chosen on "
                               "validation, and the record adds what choosing on the test subjects would score "
                               "(default: off)",

@@ -153,8 +153,10 @@ EXPERIMENTS = {e.name: e for e in [
                 "semgcn-channelwise")],
     # Table 1's ResGCN row trained longer: the paper trains 200 epochs (Sec. 5.1, Fig. 4), the rows above 20-30;
     # ResGCN is the cheapest model and the one furthest from its published error, so it shows what length buys.
+    # Its weights were shipped until the repository reached its 50 MB budget; no chapter loads them, so
+    # the record alone is shipped now (the weights remain in the history, commit 64a39cb and before).
     Experiment("h36m-resgcn-long", "Table 1 row resgcn trained for 100 epochs (the paper: 200), Human3.6M, "
-               "ground-truth 2D", "resgcn", _H36M_GT, {**_RECIPE, "epochs": 100}),
+               "ground-truth 2D", "resgcn", _H36M_GT, {**_RECIPE, "epochs": 100}, ship_weights=False),
     # Beyond the paper: flip augmentation (a random half of every batch mirrored, semgcn.data.augment) and
     # test-time flipping, as many later lifting networks train; 30 epochs like the Table 1 rows (the FC row of
     # Table 3 has 20, so the FC pair also differs in length).

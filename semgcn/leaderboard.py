@@ -35,7 +35,7 @@ from typing import Mapping, Sequence
 from . import experiments as _experiments
 from . import report as _report
 
-__all__ = ["PUBLISHED", "OURS", "OURS_TEST_SELECTED", "SCORED_ELSEWHERE", "load_scored", "load_run", "plot_leaderboard", "plot_time_to_accuracy", "plot_model_selection", "SEED_EXPERIMENTS", "seed_summary", "seed_table_markdown", "difference", "CLAIMS", "published_difference", "claim_report", "time_to_accuracy", "cpu_seconds_per_step",
+__all__ = ["PUBLISHED", "OURS", "OURS_TEST_SELECTED", "SCORED_ELSEWHERE", "load_scored", "load_run", "plot_leaderboard", "plot_time_to_accuracy", "plot_model_selection", "SEED_EXPERIMENTS", "seed_summary", "seed_table_markdown", "difference", "CLAIMS", "published_difference", "claim_report", "time_to_accuracy", "cpu_seconds_per_step", "recorded_cpu_seconds",
            "leaderboard_rows", "leaderboard_markdown", "time_to_accuracy_rows", "time_to_accuracy_markdown"]
 
 # Published numbers, Human3.6M, typed once.  p1/p2: Protocol #1 / #2 in mm; "gt": ground-truth 2D inputs,
@@ -221,7 +221,8 @@ CLAIMS = [
 
 def _schedule(config: Mapping) -> str:
     """A record's learning-rate schedule in words: its name, and the warm-up or final annealing when there is one."""
-    name, warmup, anneal = config.get("lr_schedule"), config.get("warmup_epochs") or 0, config.get("anneal_epochs") or 0
+    name = config.get("lr_schedule")
+    warmup, anneal = config.get("warmup_epochs") or 0, config.get("anneal_epochs") or 0
     if warmup:
         return f"{name} after {warmup:g} warm-up epoch{'s' if warmup != 1 else ''}"
     return f"{name}, the last {anneal} epoch{'s' if anneal != 1 else ''} annealed to zero" if anneal else str(name)
@@ -296,13 +297,19 @@ def time_to_accuracy(record: Mapping, target: float, cpu_per_step: float | None 
     return out
 
 
+def recorded_cpu_seconds(record: Mapping) -> float | None:
+    """CPU-seconds of a whole run (training and validation) when every epoch recorded them, else ``None``
+    (records from before they were measured, or a run resumed from such a checkpoint)."""
+    cpu = (record.get("history") or {}).get("cpu_seconds") or []
+    return float(sum(cpu)) if cpu and all(c is not None for c in cpu) else None
+
+
 def cpu_seconds_per_step(record: Mapping) -> float | None:
     """CPU-seconds per training step of a run that recorded them (training and validation together)."""
-    h = record.get("history") or {}
-    cpu, steps = h.get("cpu_seconds") or [], h.get("steps") or []
-    if not cpu or any(c is None for c in cpu) or not steps or not steps[-1]:
+    total, steps = recorded_cpu_seconds(record), (record.get("history") or {}).get("steps") or []
+    if total is None or not steps or not steps[-1]:
         return None
-    return sum(cpu) / steps[-1]
+    return total / steps[-1]
 
 
 def load_run(item: str, results_dir=None) -> tuple:
@@ -342,11 +349,12 @@ def time_to_accuracy_rows(names: Sequence[str], target: float, reference: str | 
     rows = []
     for name, rec in records.items():
         row = time_to_accuracy(rec, target, per_step)
+        total = recorded_cpu_seconds(rec)
+        if total is None and per_step and rec.get("steps"):
+            total = rec["steps"] * per_step
         row.update(name=name, epochs=rec["config"].get("epochs"), schedule=_schedule(rec["config"]),
                    test_mpjpe=(rec.get("test") or {}).get("mpjpe"), total_steps=rec.get("steps"),
-                   total_cpu_seconds=(sum(rec["history"]["cpu_seconds"])
-                                      if all(c is not None for c in rec["history"].get("cpu_seconds") or [None])
-                                      else (rec.get("steps") * per_step if per_step and rec.get("steps") else None)))
+                   total_cpu_seconds=total)
         rows.append(row)
     return rows
 

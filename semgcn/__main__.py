@@ -125,6 +125,10 @@ _FLAG_HELP = {"eval_batch_size": "poses per forward pass at validation and test 
               "max_grad_norm": "gradient clipping norm, 0 for none (default: 1.0)",
               "anneal_epochs": "the rate falls linearly to zero over this many final epochs (lr schedules step and "
                                "none; default: 0)",
+              "average_epochs": "validate and test the mean of the weights over this many final epochs "
+                                "(stochastic weight averaging; default: 0, none)",
+              "average_every": "with --average-epochs: add the weights to the mean every this many steps "
+                               "(default: 100)",
               "monitor_test": "also score the test split after every epoch; the epoch is still chosen on "
                               "validation, and the record adds what choosing on the test subjects would score "
                               "(default: off)",

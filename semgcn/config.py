@@ -27,10 +27,13 @@ _RANGES = [
     ("l1_weight", (0, True), (1, True), False),
     ("warmup_epochs", (0, True), (_INF, False), False),
     ("anneal_epochs", (0, True), (_INF, False), False),
+    ("average_epochs", (0, True), (_INF, False), False),
+    ("average_every", (1, True), (_INF, False), False),
     ("seed", (0, True), (2 ** 63, False), False),
 ]
 _INTEGERS = {"epochs", "batch_size", "eval_batch_size", "max_steps_per_epoch", "lr_decay_steps",
-             "plateau_patience", "seed", "anneal_epochs"}
+             "plateau_patience", "seed", "anneal_epochs",
+             "average_epochs", "average_every"}
 
 
 @dataclass
@@ -57,6 +60,15 @@ class TrainConfig:
     run continued by one annealed epoch equals a 7-epoch run with
     ``anneal_epochs=1`` from the start).
 
+    ``average_epochs`` keeps a running mean of the weights (parameters and
+    batch-norm statistics) over the last that many epochs, sampled every
+    ``average_every`` optimizer steps (stochastic weight averaging, Izmailov
+    et al. 2018); from the first averaging epoch on, validation, the test
+    monitor and ``best.pt`` use the mean, while training continues from the
+    current weights.  Like the annealing it leaves the epochs before alone,
+    so a run that has not begun averaging can be continued by one that
+    averages.
+
     ``monitor_test`` also scores the test split after every epoch, into the
     history's ``test_mpjpe`` and ``test_p_mpjpe``; the run still selects its
     epoch on the validation split.  The record then says, as
@@ -73,6 +85,8 @@ class TrainConfig:
     lr_schedule: str = "step"          # "step" (official), "plateau" (paper), "cosine" (fast recipe), "none"
     warmup_epochs: float = 0.0         # cosine only: linear warm-up over this many epochs (may be fractional)
     anneal_epochs: int = 0             # step/none: the last N epochs' rate falls linearly to zero
+    average_epochs: int = 0            # evaluate the mean of the weights over the last N epochs (SWA)
+    average_every: int = 100           # with average_epochs: add the weights to the mean every this many steps
     lr_decay_steps: int = 100_000
     lr_gamma: float = 0.96
     plateau_factor: float = 0.5
@@ -120,6 +134,8 @@ class TrainConfig:
                              f"{self.lr_schedule!r} with anneal_epochs={self.anneal_epochs!r}")
         if self.anneal_epochs > self.epochs:
             raise ValueError(f"anneal_epochs must be at most epochs ({self.epochs}), got {self.anneal_epochs!r}")
+        if self.average_epochs > self.epochs:
+            raise ValueError(f"average_epochs must be at most epochs ({self.epochs}), got {self.average_epochs!r}")
         if self.init_from is not None and (not isinstance(self.init_from, str) or not self.init_from.strip()):
             raise ValueError(f"init_from must be an experiment name or a checkpoint path, got {self.init_from!r}")
         for name in ("amp", "compile", "augment_flip", "flip_test", "monitor_test"):

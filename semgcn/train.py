@@ -20,6 +20,7 @@ DistributedDataParallel (gloo on CPU, NCCL on CUDA).
 """
 from __future__ import annotations
 
+import copy
 import json
 import math
 import os
@@ -413,11 +414,29 @@ def resume_conflicts(saved_config: dict, done: int, config: TrainConfig) -> dict
     defaults = TrainConfig().to_dict()  # options added later than the checkpoint had their default
     saved = {k: saved_config.get(k, defaults[k]) for k in defaults}
     diff = {k: (saved[k], v) for k, v in config.to_dict().items() if saved[k] != v and k != "eval_batch_size"}
-    if (config.lr_schedule != "cosine" and done <= saved["epochs"] - saved["anneal_epochs"]
-            and done <= config.epochs - config.anneal_epochs):
-        diff.pop("epochs", None)
-        diff.pop("anneal_epochs", None)
+    # The final annealing and the weight averaging touch only a run's last epochs: while neither run has
+    # reached them, their lengths (and, but for the cosine, the number of epochs) may differ.
+    tail = lambda c: c["epochs"] - max(c["anneal_epochs"], c["average_epochs"])  # noqa: E731
+    if done <= tail(saved) and done <= tail(config.to_dict()):
+        free = ["anneal_epochs", "average_epochs", "average_every"]
+        for key in free + (["epochs"] if config.lr_schedule != "cosine" else []):
+            diff.pop(key, None)
     return diff
+
+
+def _add_to_average(average: dict | None, model: nn.Module, count: int) -> dict:
+    """The running mean of ``count`` weight samples with ``model``'s added (a
+    new dict for the first); integer buffers (batch counts) take the latest."""
+    with torch.no_grad():
+        current = model.state_dict()
+        if average is None:
+            return {k: v.detach().clone() for k, v in current.items()}
+        for k, v in current.items():
+            if v.is_floating_point():
+                average[k] += (v - average[k]) / (count + 1)
+            else:
+                average[k].copy_(v)
+    return average
 
 
 def train(config: TrainConfig, data, out_dir: str | os.PathLike, resume: bool = False, progress: bool | str = True,
@@ -475,6 +494,7 @@ def _train(config, data, out_dir, resume, progress, command, stop_after_epoch) -
     if settings:  # how to rebuild the data (evaluate reuses it; resume must see the same)
         meta["data"] = settings
 
+    average = None  # the running mean of the weights (average_epochs)
     history = {k: [] for k in ("epoch", "train_loss", "val_mpjpe", "val_p_mpjpe", "lr", "epoch_seconds",
                                "poses_per_second", "steps", "cpu_seconds")}
     state = {"epoch": 0, "step": 0, "lr": config.lr, "best_val": math.inf, "best_epoch": 0,
@@ -500,6 +520,7 @@ def _train(config, data, out_dir, resume, progress, command, stop_after_epoch) -
         model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
         history, state = ckpt["history"], ckpt["state"]
+        average = ckpt.get("average")
         if rank == 0 and progress:
             print(f"resuming {out_dir} after epoch {state['epoch']} (step {state['step']})", file=sys.stderr)
 
@@ -522,6 +543,7 @@ def _train(config, data, out_dir, resume, progress, command, stop_after_epoch) -
     warmup_steps = min(round(config.warmup_epochs * steps_per_epoch), total_steps)
     anneal_steps = config.anneal_epochs * steps_per_epoch
     anneal_start = total_steps - anneal_steps
+    average_start = total_steps - config.average_epochs * steps_per_epoch
     lines = progress == "lines" and rank == 0
     show = bool(progress) and not lines and rank == 0
     epochs_bar = tqdm(total=config.epochs, initial=state["epoch"], desc=f"{config.model}", unit="epoch",
@@ -565,6 +587,10 @@ def _train(config, data, out_dir, resume, progress, command, stop_after_epoch) -
             optimizer.step()
             loss_sum += loss.detach()
             state["step"] += 1
+            if config.average_epochs and state["step"] > average_start and \
+                    (state["step"] - average_start) % config.average_every == 0:
+                average = _add_to_average(average, model, state.get("averaged", 0))
+                state["averaged"] = state.get("averaged", 0) + 1
             if (i + 1) % 200 == 0 or i + 1 == len(batches):  # one host sync every 200 steps
                 mean_loss = float(loss_sum) / (i + 1)
                 if not math.isfinite(mean_loss):
@@ -579,7 +605,11 @@ def _train(config, data, out_dir, resume, progress, command, stop_after_epoch) -
         seconds = time.perf_counter() - t0
         train_loss = float(loss_sum) / max(len(batches), 1)
 
-        val = evaluate(model, data.val, config.eval_batch_size, flip=config.flip_test) if rank == 0 else {"mpjpe": math.nan, "p_mpjpe": math.nan}
+        eval_model = model  # the mean of the weights once averaging has begun (before its first sample: the current)
+        if average is not None:
+            eval_model = copy.deepcopy(model)
+            eval_model.load_state_dict(average)
+        val = evaluate(eval_model, data.val, config.eval_batch_size, flip=config.flip_test) if rank == 0 else {"mpjpe": math.nan, "p_mpjpe": math.nan}
         if world > 1:  # every rank needs the validation error for the plateau schedule
             v = torch.tensor([val["mpjpe"], val["p_mpjpe"]], device=device)
             torch.distributed.broadcast(v, 0)
@@ -588,7 +618,7 @@ def _train(config, data, out_dir, resume, progress, command, stop_after_epoch) -
             plateau_update(state, val["mpjpe"], config, optimizer)
         history.setdefault("cpu_seconds", [None] * len(history["epoch"]))  # checkpoints from before it was recorded
         if config.monitor_test and rank == 0:  # scored, never used to choose an epoch
-            monitored = evaluate(model, data.test, config.eval_batch_size, flip=config.flip_test)
+            monitored = evaluate(eval_model, data.test, config.eval_batch_size, flip=config.flip_test)
             history.setdefault("test_mpjpe", []).append(monitored["mpjpe"])
             history.setdefault("test_p_mpjpe", []).append(monitored["p_mpjpe"])
         for key, value in (("epoch", epoch), ("train_loss", train_loss), ("val_mpjpe", val["mpjpe"]),
@@ -601,9 +631,10 @@ def _train(config, data, out_dir, resume, progress, command, stop_after_epoch) -
         if rank == 0:
             if val["mpjpe"] < state["best_val"]:
                 state["best_val"], state["best_epoch"] = val["mpjpe"], epoch
-                atomic_save({"state_dict": model.state_dict(), "meta": meta}, out_dir / "best.pt")
+                atomic_save({"state_dict": eval_model.state_dict(), "meta": meta}, out_dir / "best.pt")
             atomic_save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "history": history,
-                         "state": state, "config": config.to_dict(), "meta": meta}, ckpt_path)
+                         "state": state, "config": config.to_dict(), "meta": meta,
+                         **({"average": average} if average is not None else {})}, ckpt_path)
         if show:
             epochs_bar.update(1)
             epochs_bar.set_postfix(loss=f"{train_loss:.2e}", val_mm=f"{val['mpjpe']:.1f}",
@@ -620,6 +651,7 @@ def _train(config, data, out_dir, resume, progress, command, stop_after_epoch) -
         "name": out_dir.name, "complete": complete, "config": config.to_dict(), "parameters": num_params,
         "history": history, "best_epoch": state["best_epoch"], "best_val_mpjpe": state["best_val"],
         "train_seconds": state["elapsed"], "steps": state["step"],
+        **({"averaged_samples": state.get("averaged", 0)} if config.average_epochs else {}),
         "data": {"source": getattr(data, "source", ""), "train": len(data.train), "val": len(data.val),
                  "test": len(data.test), **{k: v for k, v in getattr(data, "meta", {}).items()
                                             if isinstance(v, (str, int, float, bool, list))},

@@ -14,7 +14,7 @@ import torch
 
 from semgcn.data import PoseData, PoseSplit
 from semgcn.train import (TrainConfig, TrainingDiverged, atomic_save, epoch_batches, load_checkpoint, load_model,
-                          export_weights, predict, train)
+                          evaluate, export_weights, predict, train)
 from semgcn.models import build_model
 
 REPO = Path(__file__).resolve().parents[1]
@@ -245,6 +245,57 @@ def test_final_annealing_falls_linearly_to_zero_and_continues_an_unannealed_run(
         TrainConfig(epochs=2, anneal_epochs=3)
     with pytest.raises(ValueError, match="anneal_epochs must be an integer, got 0.5"):
         TrainConfig(anneal_epochs=0.5)
+
+
+def test_weight_averaging_evaluates_the_mean_of_the_sampled_weights(tmp_path, monkeypatch):
+    """average_epochs: over the last epochs the weights are sampled every
+    average_every steps; validation, the test monitor and best.pt use their
+    mean (batch-norm statistics included); it survives resume and continues an
+    unaveraged run exactly."""
+    import semgcn.train as engine
+    samples, real = [], engine._add_to_average
+    monkeypatch.setattr(engine, "_add_to_average", lambda avg, model, count: (
+        samples.append({k: v.detach().clone() for k, v in model.state_dict().items()}), real(avg, model, count))[1])
+    data = fake_data()
+    cfg = {**SMALL, "lr_schedule": "step", "average_epochs": 1, "average_every": 2, "monitor_test": True}
+    full = train(TrainConfig(**cfg), data, tmp_path / "full", progress=False)
+    assert full["averaged_samples"] == len(samples) == 4          # steps 18, 20, 22, 24 of 24
+    ckpt = load_checkpoint(tmp_path / "full" / "checkpoint.pt")
+    mean = {k: torch.stack([s[k].float() for s in samples]).mean(0) for k in samples[0]}
+    for k, v in ckpt["average"].items():
+        if v.is_floating_point():
+            torch.testing.assert_close(v, mean[k])
+    assert any("running_mean" in k for k in ckpt["average"])    # batch-norm statistics averaged too
+    assert not torch.equal(ckpt["average"]["body.0.conv.weight"], ckpt["model"]["body.0.conv.weight"])
+    model = build_model(cfg["model"], **cfg["model_kwargs"])
+    model.load_state_dict(ckpt["average"])
+    assert full["history"]["val_mpjpe"][-1] == pytest.approx(evaluate(model, data.val)["mpjpe"])
+    assert full["history"]["test_mpjpe"][-1] == pytest.approx(evaluate(model, data.test)["mpjpe"])
+    # a run that averages all along keeps the mean as best.pt
+    train(TrainConfig(**{**cfg, "epochs": 1}), data, tmp_path / "one", progress=False)
+    best = load_model(tmp_path / "one" / "best.pt").state_dict()
+    one = load_checkpoint(tmp_path / "one" / "checkpoint.pt")
+    assert all(torch.equal(best[k], one["average"][k]) for k in one["average"])
+    # a 2-epoch run without averaging, continued by an averaged third, equals the run above
+    samples.clear()
+    train(TrainConfig(**{**cfg, "epochs": 2, "average_epochs": 0}), data, tmp_path / "ext", progress=False)
+    cont = train(TrainConfig(**cfg), data, tmp_path / "ext", resume=True, progress=False)
+    assert cont["history"]["val_mpjpe"] == full["history"]["val_mpjpe"]
+    # averaging over two epochs, interrupted after the first of them: the mean is checkpointed
+    two = {**cfg, "epochs": 4, "average_epochs": 2}
+    whole = train(TrainConfig(**two), data, tmp_path / "whole", progress=False)
+    train(TrainConfig(**two), data, tmp_path / "cut", progress=False, stop_after_epoch=3)
+    resumed = train(TrainConfig(**two), data, tmp_path / "cut", resume=True, progress=False)
+    assert resumed["history"]["val_mpjpe"] == whole["history"]["val_mpjpe"]
+    assert resumed["averaged_samples"] == whole["averaged_samples"] == 8
+    # once averaging has begun, its length is fixed
+    with pytest.raises(ValueError, match="configuration differs.*average_epochs"):
+        train(TrainConfig(**{**two, "average_epochs": 1}), data, tmp_path / "cut", resume=True, progress=False)
+    assert "--average-epochs" in TrainConfig(**cfg).cli_args()
+    with pytest.raises(ValueError, match=r"average_epochs must be at most epochs \(2\)"):
+        TrainConfig(epochs=2, average_epochs=3)
+    with pytest.raises(ValueError, match="average_every must be in"):
+        TrainConfig(average_every=0)
 
 
 def test_l1_weight_trains_with_the_mixed_loss(tmp_path, monkeypatch):

@@ -220,12 +220,15 @@ CLAIMS = [
 
 
 def _schedule(config: Mapping) -> str:
-    """A record's learning-rate schedule in words: its name, and the warm-up or final annealing when there is one."""
+    """A record's learning-rate schedule in words: its name, the warm-up or final annealing when there is one,
+    and the weight averaging when its weights were averaged."""
     name = config.get("lr_schedule")
     warmup, anneal = config.get("warmup_epochs") or 0, config.get("anneal_epochs") or 0
-    if warmup:
-        return f"{name} after {warmup:g} warm-up epoch{'s' if warmup != 1 else ''}"
-    return f"{name}, the last {anneal} epoch{'s' if anneal != 1 else ''} annealed to zero" if anneal else str(name)
+    average = config.get("average_epochs") or 0
+    plural = lambda n: f"{n:g} epoch{'s' if n != 1 else ''}"  # noqa: E731
+    text = (f"{name} after {warmup:g} warm-up epoch{'s' if warmup != 1 else ''}" if warmup
+            else f"{name}, the last {plural(anneal)} annealed to zero" if anneal else str(name))
+    return f"{text}, the weights of the last {plural(average)} averaged" if average else text
 
 
 def published_difference(a: str, b: str) -> dict:

@@ -88,6 +88,13 @@ def test_time_to_accuracy_sums_cpu_seconds_and_estimates_older_records():
         lb.time_to_accuracy(rec, -1)
 
 
+def test_schedule_in_words_names_annealing_and_weight_averaging():
+    assert lb._schedule({"lr_schedule": "step", "anneal_epochs": 1}) == "step, the last 1 epoch annealed to zero"
+    assert lb._schedule({"lr_schedule": "step", "average_epochs": 2}) == \
+        "step, the weights of the last 2 epochs averaged"
+    assert lb._schedule({"lr_schedule": "plateau"}) == "plateau"      # records from before either existed
+
+
 def test_time_to_accuracy_table_names_the_schedule_and_its_warmup(tmp_path):
     _ship(tmp_path, "h36m-semgcn-1h", _record("a", 0, 43.0))
     warm = _record("b", 0, 42.0)

@@ -424,6 +424,21 @@ def resume_conflicts(saved_config: dict, done: int, config: TrainConfig) -> dict
     return diff
 
 
+def _checked_average(average, model: nn.Module, path) -> dict | None:
+    """A checkpoint's running mean of the weights, refused in one line unless it
+    holds exactly the model's tensors (names, shapes and dtypes)."""
+    if average is None:
+        return None
+    expected = model.state_dict()
+    if not isinstance(average, dict) or set(average) != set(expected):
+        raise ValueError(f"cannot resume {path}: its 'average' does not hold the model's weights")
+    for k, v in expected.items():
+        if not isinstance(average[k], torch.Tensor) or average[k].shape != v.shape or average[k].dtype != v.dtype:
+            raise ValueError(f"cannot resume {path}: its 'average' entry {k!r} is not a {v.dtype} tensor "
+                             f"of shape {tuple(v.shape)}")
+    return {k: v.to(expected[k].device) for k, v in average.items()}
+
+
 def _add_to_average(average: dict | None, model: nn.Module, count: int) -> dict:
     """The running mean of ``count`` weight samples with ``model``'s added (a
     new dict for the first); integer buffers (batch counts) take the latest."""
@@ -520,7 +535,7 @@ def _train(config, data, out_dir, resume, progress, command, stop_after_epoch) -
         model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
         history, state = ckpt["history"], ckpt["state"]
-        average = ckpt.get("average")
+        average = _checked_average(ckpt.get("average"), model, ckpt_path)
         if rank == 0 and progress:
             print(f"resuming {out_dir} after epoch {state['epoch']} (step {state['step']})", file=sys.stderr)
 

@@ -288,6 +288,13 @@ def test_weight_averaging_evaluates_the_mean_of_the_sampled_weights(tmp_path, mo
     resumed = train(TrainConfig(**two), data, tmp_path / "cut", resume=True, progress=False)
     assert resumed["history"]["val_mpjpe"] == whole["history"]["val_mpjpe"]
     assert resumed["averaged_samples"] == whole["averaged_samples"] == 8
+    # a checkpoint whose mean does not fit the model is refused in one line, the checkpoint kept
+    bad = load_checkpoint(tmp_path / "cut" / "checkpoint.pt")
+    bad["average"]["body.0.conv.weight"] = torch.zeros(3)
+    atomic_save(bad, tmp_path / "cut" / "checkpoint.pt")
+    with pytest.raises(ValueError, match="'average' entry 'body.0.conv.weight' is not a torch.float32 tensor"):
+        train(TrainConfig(**two), data, tmp_path / "cut", resume=True, progress=False)
+    assert load_checkpoint(tmp_path / "cut" / "checkpoint.pt")["average"]["body.0.conv.weight"].shape == (3,)
     # once averaging has begun, its length is fixed
     with pytest.raises(ValueError, match="configuration differs.*average_epochs"):
         train(TrainConfig(**{**two, "average_epochs": 1}), data, tmp_path / "cut", resume=True, progress=False)

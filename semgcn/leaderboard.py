@@ -103,6 +103,8 @@ OURS = [
     ("Modulated GCN + flips, the authors' recipe for 6 epochs", "h36m-modulated-gcn-released-authors-flip", None),
     ("Modulated GCN + flips, the authors' recipe for 6 epochs + an annealed 7th",
      "h36m-modulated-gcn-released-authors-flip-anneal", None),
+    ("Modulated GCN + flips, the authors' recipe for 6 epochs + a 7th with its weights averaged",
+     "h36m-modulated-gcn-released-authors-flip-average", None),
     ("Modulated GCN (first version), fast recipe (first try)", "h36m-modulated-gcn-fast", None),
     ("Modulated GCN (first version), one-hour recipe", "h36m-modulated-gcn-1h", None),
     ("Modulated GCN (first version), one-hour recipe after a warm-up epoch", "h36m-modulated-gcn-warmup-1h", None),
@@ -130,6 +132,8 @@ OURS_TEST_SELECTED = [
      "h36m-modulated-gcn-released-authors-flip"),
     ("Modulated GCN + flips, the authors' recipe for 6 epochs + an annealed 7th, epoch chosen on S9/S11",
      "h36m-modulated-gcn-released-authors-flip-anneal"),
+    ("Modulated GCN + flips, the authors' recipe for 6 epochs + a 7th with its weights averaged, epoch chosen on "
+     "S9/S11", "h36m-modulated-gcn-released-authors-flip-average"),
 ]
 
 # Networks trained elsewhere and scored by this package (``python -m semgcn evaluate --checkpoint FILE --json``):

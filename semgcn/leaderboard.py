@@ -241,10 +241,10 @@ def _schedule(config: Mapping) -> str:
     name = config.get("lr_schedule")
     warmup, anneal = config.get("warmup_epochs") or 0, config.get("anneal_epochs") or 0
     average = config.get("average_epochs") or 0
-    plural = lambda n: f"{n:g} epoch{'s' if n != 1 else ''}"  # noqa: E731
-    text = (f"{name} after {warmup:g} warm-up epoch{'s' if warmup != 1 else ''}" if warmup
-            else f"{name}, the last {plural(anneal)} annealed to zero" if anneal else str(name))
-    return f"{text}, the weights of the last {plural(average)} averaged" if average else text
+    epochs = lambda n, what="epoch": f"{n:g} {what}{'s' if n != 1 else ''}"  # noqa: E731
+    text = (f"{name} after {epochs(warmup, 'warm-up epoch')}" if warmup
+            else f"{name}, the last {epochs(anneal)} annealed to zero" if anneal else str(name))
+    return f"{text}, the weights of the last {epochs(average)} averaged" if average else text
 
 
 def published_difference(a: str, b: str) -> dict:
